@@ -1,0 +1,47 @@
+// Server frame headers (RFC 6455 section 5.2): never masked; 7-, 16- or
+// 64-bit lengths. The payload is sent after the header as it is, uncopied.
+
+/** Opcodes. */
+export var TEXT = 1, BINARY = 2, CLOSE = 8, PING = 9, PONG = 10;
+
+/** The header of one frame carrying `length` payload bytes. */
+export function frameHeader(fin: boolean, opcode: number, length: number): Uint8Array {
+  var h: Uint8Array, i = 2;
+  if (length < 126) {
+    h = new Uint8Array(2);
+    h[1] = length;
+  } else if (length < 65536) {
+    h = new Uint8Array(4);
+    h[1] = 126;
+    h[2] = length >> 8;
+    h[3] = length & 255;
+  } else {
+    h = new Uint8Array(10);
+    h[1] = 127;
+    // Lengths above 2^32 are built in floating point: no 32-bit shifts.
+    for (i = 9; i > 1; i--) {
+      h[i] = length % 256;
+      length = Math.floor(length / 256);
+    }
+  }
+  h[0] = (fin ? 0x80 : 0) | opcode;
+  return h;
+}
+
+/** A whole control frame (header and payload of at most 125 bytes) in one buffer. */
+export function controlFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  var f = new Uint8Array(2 + payload.length);
+  f[0] = 0x80 | opcode;
+  f[1] = payload.length;
+  f.set(payload, 2);
+  return f;
+}
+
+/** A close frame's payload: the code, big-endian, then the reason bytes. */
+export function closePayload(code: number, reason: Uint8Array): Uint8Array {
+  var p = new Uint8Array(2 + reason.length);
+  p[0] = code >> 8;
+  p[1] = code & 255;
+  p.set(reason, 2);
+  return p;
+}

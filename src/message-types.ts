@@ -1,0 +1,56 @@
+// Conversion between messages on the wire and values in JavaScript, by MIME
+// type (the Accessors web-socket-server v2 contract).
+//
+// Receive: binary frames always arrive as Uint8Array. Text frames arrive as
+//   application/json          the parsed value, or the string if it is not JSON
+//   text/* (text/plain, ...)  the string
+//   application/octet-stream  Uint8Array (its UTF-8 bytes)
+// Send: binary data (Uint8Array, ArrayBuffer, any typed array or DataView)
+//   always goes out as a binary frame, byte for byte. Anything else becomes
+//   text: JSON.stringify for application/json, String() for text/*, and for
+//   application/octet-stream a string as it is, other values as JSON; it goes
+//   out as a text frame, or as a binary frame for application/octet-stream or
+//   when send() is given { binary: true }.
+
+export var JSON_TYPE = 'application/json', OCTETS = 'application/octet-stream';
+
+export function supportedReceiveTypes(): string[] {
+  return [JSON_TYPE, 'text/plain', OCTETS];
+}
+
+export function supportedSendTypes(): string[] {
+  return [JSON_TYPE, 'text/plain', OCTETS];
+}
+
+export function isSupportedType(type: string): boolean {
+  return type == JSON_TYPE || type == OCTETS || type.slice(0, 5) == 'text/';
+}
+
+/** The bytes of binary data, as a Uint8Array view; null for anything else. */
+export function binaryView(v: any): Uint8Array | null {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (v && v.buffer instanceof ArrayBuffer && typeof v.byteLength == 'number') {
+    return new Uint8Array(v.buffer, v.byteOffset || 0, v.byteLength);
+  }
+  return null;
+}
+
+/** The text to send for a value that is not binary data. */
+export function toText(type: string, v: any): string {
+  if (type.slice(0, 5) == 'text/' || (type == OCTETS && typeof v == 'string')) return String(v);
+  var s = JSON.stringify(v);
+  return s === undefined ? 'null' : s;
+}
+
+/** The value to deliver for a received message. */
+export function fromWire(type: string, data: Uint8Array, binary: boolean, text: (b: Uint8Array) => string): any {
+  if (binary || type == OCTETS) return data;
+  var s = text(data);
+  if (type != JSON_TYPE) return s;
+  try {
+    return JSON.parse(s);
+  } catch (e) {
+    return s;
+  }
+}

@@ -1,0 +1,13 @@
+// The few Espruino built-ins the target uses (see Espruino's reference).
+declare var E: {
+  /** Bytes (typed array, array, string...) to a byte String. */
+  toString(...args: any[]): string;
+  /** A byte String (or anything E.toString takes) to a new Uint8Array. */
+  toUint8Array(...args: any[]): Uint8Array;
+};
+declare function require(name: string): any;
+declare function btoa(data: any): string;
+declare function setTimeout(fn: () => void, ms: number): any;
+declare function clearTimeout(id: any): void;
+declare var process: { env: { BOARD?: string } };
+declare var exports: any;

@@ -1,0 +1,105 @@
+// The Espruino target: the shared core over Espruino's `net`.
+//
+// Espruino facts this file is built around:
+// - 'data' arrives as byte Strings (at most 536 bytes, 268 on ESP8266);
+//   each is turned into a Uint8Array once, with E.toUint8Array.
+// - write() takes a byte String (a Uint8Array would be sent as "1,2,3"),
+//   always returns false, and buffers without bound; 'drain' fires when that
+//   buffer is empty. So one piece of at most writeSize bytes is written, and
+//   the next only on 'drain'.
+// - No fields are ever added to Espruino's socket objects.
+// - listen() takes only a port: the server listens on every interface.
+
+import { useHost, Server, Socket, Link, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
+import { GUID } from '../../src/handshake';
+
+var net = require('net');
+var small = (process.env.BOARD || '').indexOf('ESP8266') >= 0;
+var WRITE = small ? 268 : 536;
+
+function attach(server: Server, sock: any, scratch: Uint8Array): void {
+  var busy = false, n = 0;
+  function put(p: Uint8Array): void {
+    scratch.set(p, n);
+    n += p.length;
+  }
+  var link: Link = {
+    _kick: function () {
+      if (busy) return;
+      n = 0;
+      var r = s._flush(scratch.length, put);
+      if (n) {
+        busy = true;
+        sock.write(E.toString(new Uint8Array(scratch.buffer, 0, n)));
+      }
+      if (r < 0) sock.end();
+    },
+    _destroy: function () {
+      sock.end();
+    }
+  };
+  var s: Socket = server._accept(link);
+  function gone(): void {
+    s._gone();
+  }
+  sock.on('data', function (d: string) {
+    s._data(E.toUint8Array(d));
+  });
+  sock.on('drain', function () {
+    busy = false;
+    link._kick();
+  });
+  sock.on('error', function () {});
+  sock.on('end', gone);
+  sock.on('close', gone);
+}
+
+useHost({
+  _text: function (b) {
+    return E.toString(b);
+  },
+  _bytes: function (s) {
+    return E.toUint8Array(s);
+  },
+  _accept: function (key) {
+    return btoa(require('crypto').SHA1(key + GUID));
+  },
+  _timer: function (fn, ms) {
+    return setTimeout(fn, ms);
+  },
+  _cancel: function (t) {
+    if (t !== undefined) clearTimeout(t);
+  },
+  _listen: function (server, port) {
+    var scratch = new Uint8Array((server as Server)._o.writeSize);
+    var srv = net.createServer(function (sock: any) {
+      attach(server as Server, sock, scratch);
+    });
+    var err: any;
+    try {
+      srv.listen(port);
+    } catch (e) {
+      err = e;
+    }
+    setTimeout(function () {
+      if (err) server._failed(err);
+      else server._listening(port);
+    }, 0);
+    return {
+      _close: function () {
+        srv.close();
+      }
+    };
+  },
+  _defaults: {
+    maxPayload: small ? 1024 : 8192,
+    maxHeader: small ? 2048 : 4096,
+    fragment: WRITE - 4,
+    writeSize: WRITE,
+    closeTimeout: 5000
+  }
+});
+
+exports.Server = Server;
+exports.supportedReceiveTypes = supportedReceiveTypes;
+exports.supportedSendTypes = supportedSendTypes;
