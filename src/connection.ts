@@ -8,12 +8,12 @@
 // In CLOSED nothing more is read, and the target ends the TCP connection as
 // soon as the outbox is empty.
 
-import { FrameParser } from './frame-parser';
-import { MessageReader, MessageSink } from './message-reader';
-import { Outbox, RAW } from './outbox';
-import { RequestReader, Request, checkRequest, acceptResponse, errorResponse } from './handshake';
+import { frameParser } from './frame-parser';
+import { messageReader, MessageSink } from './message-reader';
+import { outbox, Outbox, RAW } from './outbox';
+import { requestReader, RequestReader, Request, checkRequest, acceptResponse, errorResponse } from './handshake';
 import { TEXT, BINARY, CLOSE, PING, PONG, closePayload } from './frame-writer';
-import { isWireCloseCode, MAX_REASON } from './close-code';
+import { isWireCloseCode } from './close-code';
 import { isUtf8 } from './utf8';
 
 export var CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
@@ -57,58 +57,52 @@ export class Connection implements MessageSink {
   _code = 0;
   _reason = '';
   _out: Outbox;
+  /** Reads the request head, until the handshake is over. */
   private _head: RequestReader | null;
-  private _frames: FrameParser;
+  private _frames: (b: Uint8Array, i: number) => void;
 
   constructor(private _h: ConnectionHandler, limits: ConnectionLimits, private _o: Codec) {
-    this._out = new Outbox(limits.fragment);
-    this._head = new RequestReader(limits.maxHeader, _o._text);
-    this._frames = new FrameParser(new MessageReader(this, limits.maxPayload));
+    this._out = outbox(limits.fragment);
+    this._head = requestReader(limits.maxHeader, _o._text);
+    this._frames = frameParser(messageReader(this, limits.maxPayload));
   }
 
   /** Bytes from the peer. The chunk is unmasked in place, and views of it
    *  may be delivered as messages: the caller must not reuse it. */
   _receive(b: Uint8Array): void {
-    var i = 0;
-    if (this._state == CONNECTING) {
-      var head = this._head!;
+    var i = 0, head = this._head;
+    if (head) {
       i = head._push(b, 0);
-      if (head._status) return this._refuse(head._status);
-      if (i < 0) return;
-      var req = head._req!;
+      if (i == -1) return;
+      var req = head._req, status = i < 0 ? -i : checkRequest(req) || this._h._request(req);
       this._head = null;
-      var status = checkRequest(req) || this._h._request(req);
-      if (status) return this._refuse(status);
-      this._out._add(RAW, this._o._bytes(acceptResponse(this._o._accept(req.headers['sec-websocket-key']), '')));
+      if (status) {
+        this._state = CLOSED;
+        this._queue(RAW, errorResponse(status));
+        return;
+      }
       this._state = OPEN;
-      this._h._output();
+      this._queue(RAW, acceptResponse(this._o._accept(req.headers['sec-websocket-key']), ''));
       this._h._open(req);
     }
-    if (this._state < CLOSED && i < b.length) this._frames._push(b, i);
+    if (this._state < CLOSED && i < b.length) this._frames(b, i);
   }
 
   /** Queues a message; false if the connection is not open. */
   _send(data: Uint8Array, binary: boolean): boolean {
-    if (this._state != OPEN) return false;
-    this._out._add(binary ? BINARY : TEXT, data);
-    this._h._output();
-    return true;
+    return this._state == OPEN && this._queue(binary ? BINARY : TEXT, data);
   }
 
   _ping(payload: Uint8Array): boolean {
-    if (this._state != OPEN) return false;
-    this._out._addControl(PING, payload);
-    this._h._output();
-    return true;
+    return this._state == OPEN && this._queue(PING, payload);
   }
 
   /** Starts the closing handshake. The code and reason must already be valid. */
   _close(code: number, reason: Uint8Array): void {
     if (this._state == OPEN) {
-      this._out._add(CLOSE, code == 1005 ? new Uint8Array(0) : closePayload(code, reason));
       this._state = CLOSING;
-      this._h._output();
-    } else if (this._state == CONNECTING) this._state = CLOSED;
+      this._queue(CLOSE, closePayload(code, reason));
+    } else if (!this._state) this._state = CLOSED;
   }
 
   _message(data: Uint8Array, binary: boolean): void {
@@ -117,39 +111,38 @@ export class Connection implements MessageSink {
 
   _control(op: number, p: Uint8Array): void {
     if (op == PING) {
-      if (this._state == OPEN) {
-        this._out._addControl(PONG, p);
-        this._h._output();
-      }
+      if (this._state == OPEN) this._queue(PONG, p);
     } else if (op == PONG) this._h._pong(p);
     else {
-      var code = p.length ? (p[0] << 8) | p[1] : 1005;
-      if (p.length == 1 || (p.length && !isWireCloseCode(code))) return this._fail(1002, 'invalid close code');
-      var reason = p.subarray(2);
-      if (!isUtf8(reason)) return this._fail(1007, 'close reason is not UTF-8');
+      var code = p.length ? (p[0] << 8) | p[1] : 1005, reason = p.subarray(2);
+      if (p.length == 1 || (p.length && !isWireCloseCode(code))) return this._fail(1002, 'bad close code');
+      if (!isUtf8(reason)) return this._fail(1007, 'invalid UTF-8');
       this._code = code;
       this._reason = this._o._text(reason);
       // Answer a close with a close (echoing the code), unless ours went first.
-      if (this._state == OPEN) this._out._add(CLOSE, code == 1005 ? reason : closePayload(code, reason.subarray(0, 0)));
+      var open = this._state == OPEN;
       this._state = CLOSED;
-      this._h._output();
+      if (open) this._queue(CLOSE, closePayload(code, reason.subarray(0, 0)));
     }
   }
 
   _fail(code: number, message: string): void {
-    if (this._state == CLOSED) return;
+    var st = this._state;
+    if (st == CLOSED) return;
     this._code = code;
     this._reason = message;
-    if (this._state == OPEN) this._out._add(CLOSE, closePayload(code, this._o._bytes(message.slice(0, MAX_REASON))));
     this._state = CLOSED;
     this._h._error(code, message);
-    this._h._output();
+    if (st == OPEN) this._queue(CLOSE, closePayload(code, this._o._bytes(message)));
   }
 
-  private _refuse(status: number): void {
-    this._head = null;
-    this._out._add(RAW, this._o._bytes(errorResponse(status)));
-    this._state = CLOSED;
+  /** Queues bytes (a string is an HTTP response) and tells the handler. */
+  private _queue(op: number, data: any): boolean {
+    var out = this._out;
+    if (typeof data == 'string') out._add(op, this._o._bytes(data));
+    else if (op == PING || op == PONG) out._addControl(op, data);
+    else out._add(op, data);
     this._h._output();
+    return true;
   }
 }

@@ -37,8 +37,10 @@ export function controlFrame(opcode: number, payload: Uint8Array): Uint8Array {
   return f;
 }
 
-/** A close frame's payload: the code, big-endian, then the reason bytes. */
+/** A close frame's payload: the code, big-endian, then the reason bytes;
+ *  empty for 1005 (no status code). */
 export function closePayload(code: number, reason: Uint8Array): Uint8Array {
+  if (code == 1005) return new Uint8Array(0);
   var p = new Uint8Array(2 + reason.length);
   p[0] = code >> 8;
   p[1] = code & 255;

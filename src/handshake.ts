@@ -1,7 +1,7 @@
 // The opening handshake (RFC 6455 section 4.2): an HTTP/1.1 request read
 // line by line from byte chunks of any size, then checked. Only the line being
-// read is held, and the whole head is bounded, so a request that never ends
-// costs at most maxHeader bytes.
+// read and the header values are held, and the whole head is bounded, so a
+// request that never ends costs at most maxHeader bytes.
 
 /** What the request said. Header names are lower-cased; repeated headers are
  *  joined with ", ". */
@@ -21,73 +21,62 @@ var STATUS: { [code: number]: string } = {
   405: 'Method Not Allowed',
   426: 'Upgrade Required',
   431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
   503: 'Service Unavailable',
   505: 'HTTP Version Not Supported'
 };
 
-export class RequestReader {
-  /** The request, once its head is complete. */
-  _req: Request | null = null;
-  /** An HTTP status when the head is malformed or too large. */
-  _status = 0;
-  private _line = '';
-  private _size = 0;
-  private _r: Request = { method: '', path: '', version: '', headers: {} };
-
-  constructor(private _max: number, private _text: (b: Uint8Array) => string) {}
-
+export interface RequestReader {
   /** Reads b[i..]. Returns the index just past the head once it is complete
-   *  (bytes after it are frames), or -1 when more is needed or on error. */
-  _push(b: Uint8Array, i: number): number {
-    var n = b.length;
-    while (i < n) {
-      var lf = b.indexOf(10, i), end = lf < 0 ? n : lf;
-      this._size += end - i + 1;
-      if (this._size > this._max) {
-        this._status = 431;
-        return -1;
-      }
-      this._line += this._text(b.subarray(i, end));
-      if (lf < 0) return -1;
-      i = lf + 1;
-      var line = this._line;
-      this._line = '';
-      if (line.charAt(line.length - 1) == '\r') line = line.slice(0, -1);
-      if (!this._take(line)) return -1;
-      if (this._req) return i;
-    }
-    return -1;
-  }
+   *  (bytes after it are frames), -1 when more is needed, or minus an HTTP
+   *  status (-400, -431) when the head is malformed or too large. */
+  _push(b: Uint8Array, i: number): number;
+  /** The request, filled in as its lines arrive. */
+  _req: Request;
+}
 
-  /** One complete line; false on a malformed one. */
-  private _take(line: string): boolean {
-    var r = this._r;
+export function requestReader(max: number, text: (b: Uint8Array) => string): RequestReader {
+  // line: the line being read; size: bytes of the head so far.
+  var line = '', size = 0, r: Request = { method: '', path: '', version: '', headers: {} };
+
+  /** One complete line: 1 for the end of the head, 0 for more, -400 if malformed. */
+  function take(s: string): number {
     if (!r.method) {
-      var parts = line.split(' ');
-      if (parts.length != 3 || !parts[0] || !parts[1]) return this._bad();
+      var parts = s.split(' ');
+      if (parts.length != 3 || !parts[0] || !parts[1]) return -400;
       r.method = parts[0];
       r.path = parts[1];
       r.version = parts[2];
-      return true;
+      return 0;
     }
-    if (!line) {
-      this._req = r;
-      return true;
-    }
-    var colon = line.indexOf(':');
+    if (!s) return 1;
+    var colon = s.indexOf(':'), h = r.headers, c = s.charAt(0);
     // Folded (obsolete) lines and lines with no name are refused.
-    if (colon < 1 || line.charAt(0) == ' ' || line.charAt(0) == '\t') return this._bad();
-    var name = line.slice(0, colon).toLowerCase(), value = line.slice(colon + 1).trim();
-    var h = r.headers;
+    if (colon < 1 || c == ' ' || c == '\t') return -400;
+    var name = s.slice(0, colon).toLowerCase(), value = s.slice(colon + 1).trim();
     h[name] = Object.prototype.hasOwnProperty.call(h, name) ? h[name] + ', ' + value : value;
-    return true;
+    return 0;
   }
 
-  private _bad(): boolean {
-    this._status = 400;
-    return false;
-  }
+  return {
+    _push: function (b, i) {
+      var n = b.length;
+      while (i < n) {
+        var lf = b.indexOf(10, i), end = lf < 0 ? n : lf;
+        size += end - i + 1;
+        if (size > max) return -431;
+        line += text(b.subarray(i, end));
+        if (lf < 0) return -1;
+        i = lf + 1;
+        var s = line;
+        line = '';
+        if (s.charAt(s.length - 1) == '\r') s = s.slice(0, -1);
+        var t = take(s);
+        if (t) return t < 0 ? t : i;
+      }
+      return -1;
+    },
+    _req: r
+  };
 }
 
 /** Does the comma-separated header value contain this token (any case)? */
@@ -98,14 +87,10 @@ export function hasToken(value: string | undefined, token: string): boolean {
   return false;
 }
 
-var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-/** Is this a base64 encoding of exactly 16 bytes? */
+/** Is this a base64 encoding of exactly 16 bytes? (22 characters, the last
+ *  of which holds 2 bits of data and 4 zero bits, then '=='.) */
 export function isKey(key: string | undefined): boolean {
-  if (!key || key.length != 24 || key.slice(22) != '==') return false;
-  for (var i = 0; i < 22; i++) if (B64.indexOf(key.charAt(i)) < 0) return false;
-  // The last character holds 2 bits of data and 4 zero bits.
-  return 'AQgw'.indexOf(key.charAt(21)) >= 0;
+  return !!key && key.length == 24 && /^[A-Za-z0-9+\/]*[AQgw]==$/.test(key);
 }
 
 /**
@@ -132,6 +117,5 @@ export function acceptResponse(accept: string, extra: string): string {
 export function errorResponse(status: number): string {
   var text = STATUS[status] || 'Error';
   var extra = status == 426 ? 'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' : status == 405 ? 'Allow: GET\r\n' : '';
-  return 'HTTP/1.1 ' + status + ' ' + text + '\r\nConnection: close\r\n' + extra +
-    'Content-Type: text/plain\r\nContent-Length: ' + (text.length + 1) + '\r\n\r\n' + text + '\n';
+  return 'HTTP/1.1 ' + status + ' ' + text + '\r\nConnection: close\r\n' + extra + 'Content-Length: 0\r\n\r\n';
 }

@@ -12,99 +12,82 @@ export interface MessageSink {
   _fail(code: number, message: string): void;
 }
 
-export class MessageReader implements FrameSink {
-  /** Opcode of the message being read: 0 none, 1 text, 2 binary. */
-  private _op = 0;
-  /** Opcode of the current frame. */
-  private _frameOp = 0;
-  private _fin = false;
-  private _buf: Uint8Array | null = null;
-  private _len = 0;
-  private _view: Uint8Array | null = null;
-  private _utf8 = new Utf8State();
-  /** A control frame's payload (at most 125 bytes): kept apart, since control
-   *  frames may come between the fragments of a message. */
-  private _ctl: Uint8Array | null = null;
-  private _ctlLen = 0;
+export function messageReader(sink: MessageSink, max: number): FrameSink {
+  // op: opcode of the message being read (0 none, 1 text, 2 binary);
+  // frameOp: of the current frame. buf/len: the message so far, or view: the
+  // whole message as a view of the chunk. ctl/ctlLen: a control frame's
+  // payload, kept apart since control frames may come between fragments.
+  var op = 0, frameOp = 0, fin = false, len = 0, ctlLen = 0;
+  var buf: Uint8Array | null = null, view: Uint8Array | null = null, ctl: Uint8Array | null = null;
+  var utf8 = new Utf8State();
 
-  constructor(private _sink: MessageSink, private _max: number) {}
-
-  _frameStart(fin: boolean, op: number, length: number, whole: boolean): boolean {
-    this._frameOp = op;
-    if (op > 7) {
-      this._ctl = new Uint8Array(length);
-      this._ctlLen = 0;
-      return true;
-    }
-    if (!op) {
-      if (!this._op) return this._no(1002, 'continuation frame with no message to continue');
-    } else {
-      if (this._op) return this._no(1002, 'new message inside a fragmented message');
-      this._op = op;
-      this._len = 0;
-      this._buf = this._view = null;
-      this._utf8.n = 0;
-    }
-    this._fin = fin;
-    var total = this._len + length;
-    if (total > this._max) return this._no(1009, 'message over maxPayload (' + this._max + ' bytes)');
-    if (!fin || !whole || this._len) this._reserve(total, fin);
-    return true;
-  }
-
-  _frameData(b: Uint8Array, start: number, end: number): boolean {
-    if (this._frameOp > 7) {
-      this._ctl!.set(b.subarray(start, end), this._ctlLen);
-      this._ctlLen += end - start;
-      return true;
-    }
-    if (this._op == 1 && !utf8Valid(this._utf8, b, start, end)) {
-      return this._no(1007, 'invalid UTF-8 in text message');
-    }
-    var buf = this._buf;
-    if (buf) buf.set(b.subarray(start, end), this._len);
-    else this._view = b.subarray(start, end);
-    this._len += end - start;
-    return true;
-  }
-
-  _frameEnd(): boolean {
-    if (this._frameOp > 7) {
-      var ctl = this._ctl!;
-      this._ctl = null;
-      this._sink._control(this._frameOp, ctl);
-      return true;
-    }
-    if (!this._fin) return true;
-    var data = this._buf ? this._buf.subarray(0, this._len) : this._view || new Uint8Array(0);
-    var op = this._op;
-    if (op == 1 && this._utf8.n) return this._no(1007, 'text message ends inside a UTF-8 sequence');
-    this._op = 0;
-    this._buf = this._view = null;
-    this._len = 0;
-    this._sink._message(data, op == 2);
-    return true;
-  }
-
-  _fail(code: number, message: string): void {
-    this._buf = this._view = this._ctl = null;
-    this._sink._fail(code, message);
-  }
-
-  private _no(code: number, message: string): boolean {
-    this._fail(code, message);
+  function fail(code: number, message: string): boolean {
+    buf = view = ctl = null;
+    sink._fail(code, message);
     return false;
   }
 
-  /** Makes room for `total` bytes: exactly, for a final frame; otherwise with
-   *  doubling (up to maxPayload), so many fragments cost O(n) copying. */
-  private _reserve(total: number, exact: boolean): void {
-    var buf = this._buf;
-    if (buf && buf.length >= total) return;
-    var size = total;
-    if (!exact && buf) size = Math.max(total, Math.min(buf.length * 2, this._max));
-    var grown = new Uint8Array(size);
-    if (buf) grown.set(buf.subarray(0, this._len));
-    this._buf = grown;
-  }
+  return {
+    _frameStart: function (f, o, length, whole) {
+      frameOp = o;
+      if (o > 7) {
+        ctl = new Uint8Array(length);
+        ctlLen = 0;
+        return true;
+      }
+      if (!o) {
+        if (!op) return fail(1002, 'nothing to continue');
+      } else {
+        if (op) return fail(1002, 'expected a continuation');
+        op = o;
+        len = 0;
+        buf = view = null;
+        utf8.n = 0;
+      }
+      fin = f;
+      var total = len + length;
+      if (total > max) return fail(1009, 'message over ' + max + ' bytes');
+      if (!buf ? !fin || !whole || len : buf.length < total) {
+        // Exactly the size needed for a final frame; otherwise doubled (up to
+        // max), so that many fragments cost O(n) copying.
+        var grown = new Uint8Array(fin || !buf ? total : Math.max(total, Math.min(buf.length * 2, max)));
+        if (buf) grown.set(buf.subarray(0, len));
+        buf = grown;
+      }
+      return true;
+    },
+
+    _frameData: function (b, start, end) {
+      var part = b.subarray(start, end);
+      if (frameOp > 7) {
+        ctl!.set(part, ctlLen);
+        ctlLen += end - start;
+        return true;
+      }
+      if (op == 1 && !utf8Valid(utf8, b, start, end)) return fail(1007, 'invalid UTF-8');
+      if (buf) buf.set(part, len);
+      else view = part;
+      len += end - start;
+      return true;
+    },
+
+    _frameEnd: function () {
+      var data = ctl;
+      if (frameOp > 7) {
+        ctl = null;
+        sink._control(frameOp, data!);
+        return true;
+      }
+      if (!fin) return true;
+      if (op == 1 && utf8.n) return fail(1007, 'invalid UTF-8');
+      data = buf ? buf.subarray(0, len) : view || new Uint8Array(0);
+      var binary = op == 2;
+      op = len = 0;
+      buf = view = null;
+      sink._message(data, binary);
+      return true;
+    },
+
+    _fail: fail
+  };
 }

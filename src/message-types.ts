@@ -14,13 +14,12 @@
 
 export var JSON_TYPE = 'application/json', OCTETS = 'application/octet-stream';
 
+/** The types for receiveType, and the same for sendType. */
 export function supportedReceiveTypes(): string[] {
   return [JSON_TYPE, 'text/plain', OCTETS];
 }
 
-export function supportedSendTypes(): string[] {
-  return [JSON_TYPE, 'text/plain', OCTETS];
-}
+export var supportedSendTypes = supportedReceiveTypes;
 
 export function isSupportedType(type: string): boolean {
   return type == JSON_TYPE || type == OCTETS || type.slice(0, 5) == 'text/';

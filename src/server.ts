@@ -2,7 +2,7 @@
 // Socket to 'connection' listeners. Events: listening(port), connection(socket),
 // error(err).
 
-import { Emitter } from './emitter';
+import { Emitter, addEmitter } from './emitter';
 import { Socket } from './socket';
 import { Host, Link, Listener } from './host';
 import { isSupportedType, JSON_TYPE } from './message-types';
@@ -35,11 +35,16 @@ export function useHost(h: Host): void {
   host = h;
 }
 
-function pick(v: any, dflt: any): any {
-  return v === undefined || v === null ? dflt : v;
+/** Defaults shared by every target; the host adds its limits. */
+var DEFAULTS: any = { hostInterface: 'localhost', port: 80, receiveType: JSON_TYPE, sendType: JSON_TYPE };
+
+function fill(o: any, given: any, defaults: any): void {
+  for (var k in defaults) o[k] = given[k] === undefined || given[k] === null ? defaults[k] : given[k];
 }
 
-export class Server extends Emitter {
+export interface Server extends Emitter {}
+
+export class Server {
   /** @internal */
   _host: Host;
   /** @internal The options, with defaults filled in. */
@@ -61,22 +66,14 @@ export class Server extends Emitter {
   private _l: Listener | null = null;
 
   constructor(options?: ServerOptions) {
-    super();
-    var o: any = options || {}, d = host._defaults;
+    var o: any = {}, given = options || {};
+    fill(o, given, DEFAULTS);
+    fill(o, given, host._defaults);
     this._host = host;
-    this._o = {
-      hostInterface: pick(o.hostInterface, 'localhost'),
-      port: pick(o.port, 80),
-      receiveType: pick(o.receiveType, JSON_TYPE),
-      sendType: pick(o.sendType, JSON_TYPE),
-      maxPayload: pick(o.maxPayload, d.maxPayload),
-      maxHeader: pick(o.maxHeader, d.maxHeader),
-      fragment: pick(o.fragment, d.fragment),
-      writeSize: pick(o.writeSize, d.writeSize),
-      closeTimeout: pick(o.closeTimeout, d.closeTimeout)
-    };
-    if (!isSupportedType(this._o.receiveType)) throw new TypeError('unsupported receiveType ' + this._o.receiveType);
-    if (!isSupportedType(this._o.sendType)) throw new TypeError('unsupported sendType ' + this._o.sendType);
+    this._o = o;
+    if (!isSupportedType(o.receiveType) || !isSupportedType(o.sendType)) {
+      throw new TypeError('unsupported type: ' + o.receiveType + ', ' + o.sendType);
+    }
   }
 
   /** Starts listening; 'listening' reports the port, 'error' a failure. */
@@ -126,6 +123,8 @@ export class Server extends Emitter {
     remove(this.sockets, s);
   }
 }
+
+addEmitter(Server.prototype);
 
 function remove(list: Socket[], s: Socket): void {
   var i = list.indexOf(s);

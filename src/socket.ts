@@ -1,8 +1,9 @@
 // The Accessors Socket: one client connection, as the application sees it.
-// Events: open, message(value, isBinary), close(code, reason), error(err).
+// Events: open, message(value, isBinary), close(code, reason), error(err),
+// pong(payload).
 
-import { Emitter } from './emitter';
-import { Connection, ConnectionHandler, ConnectionLimits, OPEN, CLOSING, CLOSED } from './connection';
+import { Emitter, addEmitter } from './emitter';
+import { Connection, ConnectionHandler, ConnectionLimits, OPEN, CLOSED } from './connection';
 import { Request } from './handshake';
 import { Host, Link } from './host';
 import { isAppCloseCode, MAX_REASON } from './close-code';
@@ -16,17 +17,21 @@ export interface SocketOwner {
   _closed(s: Socket): void;
 }
 
-export class Socket extends Emitter implements ConnectionHandler {
+export interface Socket extends Emitter {}
+
+export class Socket implements ConnectionHandler {
   /** The upgrade request (method, path, version, lower-cased headers). */
   request: Request | null = null;
   /** @internal */
   _c: Connection;
   private _timer: any;
+  /** The target was told to end the TCP connection. */
   private _ended = false;
+  /** The TCP connection is closed. */
+  private _dead = false;
 
   /** @internal Made by the Server, never by applications. */
   constructor(private _s: SocketOwner, private _link: Link, limits: ConnectionLimits) {
-    super();
     this._c = new Connection(this, limits, _s._host);
   }
 
@@ -41,10 +46,10 @@ export class Socket extends Emitter implements ConnectionHandler {
     return this._c._send(bytes, binary);
   }
 
-  /** Sends a ping; the peer's pong arrives as a 'pong' event. */
+  /** Sends a ping (at most 125 bytes); the answer comes as a 'pong' event. */
   ping(data?: any): boolean {
     var p = binaryView(data) || this._s._host._bytes(data === undefined ? '' : String(data));
-    if (p.length > 125) throw new TypeError('ping payload over 125 bytes');
+    if (p.length > 125) throw new TypeError('ping over 125 bytes');
     return this._c._ping(p);
   }
 
@@ -57,29 +62,28 @@ export class Socket extends Emitter implements ConnectionHandler {
     return this._c._out._buffered;
   }
 
-  /** Starts the closing handshake. code: 1000 (default) or 3000-4999;
-   *  reason: at most 123 bytes of UTF-8. */
+  /** Starts the closing handshake. code: 1000 or 3000-4999 (none sends an
+   *  empty close frame); reason: at most 123 bytes of UTF-8. */
   close(code?: number, reason?: string): void {
-    if (code === undefined) code = reason === undefined ? 1005 : 1000;
-    else if (!isAppCloseCode(code)) throw new TypeError('close code must be 1000 or 3000-4999, not ' + code);
+    if (code === undefined) code = reason ? 1000 : 1005;
+    else if (!isAppCloseCode(code)) throw new TypeError('bad close code ' + code);
     var r = this._s._host._bytes(reason || '');
     if (r.length > MAX_REASON) throw new TypeError('close reason over 123 bytes');
     this._shut(code, r);
   }
 
-  /** Closes the connection with the given code, which is not checked. */
-  _shut(code: number, reason: Uint8Array): void {
-    var c = this._c;
-    if (c._state == CLOSED || c._state == CLOSING) return;
-    if (c._state == OPEN) {
-      c._close(code, reason);
-      this._arm();
-    } else this._link._destroy();
-  }
-
   /** Closes the TCP connection at once, without a closing handshake. */
   terminate(): void {
     this._link._destroy();
+  }
+
+  /** @internal Closes with any code: a handshake if open, else at once. */
+  _shut(code: number, reason: Uint8Array): void {
+    var c = this._c;
+    if (c._state == OPEN) {
+      c._close(code, reason);
+      this._arm();
+    } else if (!c._state) this._link._destroy();
   }
 
   // ---- for the target ----
@@ -89,34 +93,31 @@ export class Socket extends Emitter implements ConnectionHandler {
     try {
       this._c._receive(b);
     } catch (e) {
-      // Not reached by any known input: a bug must still cost one connection only.
+      // No known input gets here; if a bug does, it costs this connection only.
       this._c._fail(1011, 'internal error');
     }
   }
 
   /** @internal Hands the socket up to `budget` bytes through `write`. Returns
-   *  the count, or -1 once everything is written and the TCP connection
-   *  should be ended. */
+   *  the count, or -1 (once) when all is written and the TCP connection should
+   *  be ended. */
   _flush(budget: number, write: (b: Uint8Array) => void): number {
     var c = this._c, n = c._out._flush(budget, write);
-    if (c._state == CLOSED && c._out._empty() && !n) {
-      if (this._ended) return 0;
-      this._ended = true;
-      this._arm();
-      return -1;
-    }
-    return n;
+    if (n || this._ended || c._state != CLOSED || !c._out._empty()) return n;
+    this._ended = true;
+    this._arm();
+    return -1;
   }
 
   /** @internal The TCP connection is closed. */
   _gone(): void {
-    var c = this._c;
-    if (this._timer !== undefined) this._s._host._cancel(this._timer);
-    this._timer = undefined;
-    var opened = !!this.request;
+    var c = this._c, s = this._s;
+    if (this._dead) return;
+    this._dead = true;
+    if (this._timer !== undefined) s._host._cancel(this._timer);
     c._state = CLOSED;
-    this._s._closed(this);
-    if (opened) this.emit('close', c._code || 1006, c._reason);
+    s._closed(this);
+    if (this.request) this.emit('close', c._code || 1006, c._reason);
   }
 
   // ---- from the connection ----
@@ -157,10 +158,12 @@ export class Socket extends Emitter implements ConnectionHandler {
 
   /** Cuts the connection if the close does not complete in time. */
   private _arm(): void {
-    var self = this, o = this._s;
-    if (this._timer === undefined) this._timer = o._host._timer(function () {
+    var self = this, s = this._s;
+    if (this._timer === undefined) this._timer = s._host._timer(function () {
       self._timer = undefined;
       self._link._destroy();
-    }, o._o.closeTimeout);
+    }, s._o.closeTimeout);
   }
 }
+
+addEmitter(Socket.prototype);
