@@ -105,25 +105,31 @@ export class Connection implements MessageSink {
     } else if (!this._state) this._state = CLOSED;
   }
 
-  _message(data: Uint8Array, binary: boolean): void {
+  _message(data: Uint8Array, binary: boolean): boolean {
     this._h._message(data, binary);
+    return this._state != CLOSED;
   }
 
-  _control(op: number, p: Uint8Array): void {
+  /** Answers pings, reports pongs, and completes the closing handshake.
+   *  Returns false once the connection is closed: nothing more is read. */
+  _control(op: number, p: Uint8Array): boolean {
     if (op == PING) {
       if (this._state == OPEN) this._queue(PONG, p);
     } else if (op == PONG) this._h._pong(p);
     else {
       var code = p.length ? (p[0] << 8) | p[1] : 1005, reason = p.subarray(2);
-      if (p.length == 1 || (p.length && !isWireCloseCode(code))) return this._fail(1002, 'bad close code');
-      if (!isUtf8(reason)) return this._fail(1007, 'invalid UTF-8');
-      this._code = code;
-      this._reason = this._o._text(reason);
-      // Answer a close with a close (echoing the code), unless ours went first.
-      var open = this._state == OPEN;
-      this._state = CLOSED;
-      if (open) this._queue(CLOSE, closePayload(code, reason.subarray(0, 0)));
+      if (p.length == 1 || (p.length && !isWireCloseCode(code))) this._fail(1002, 'bad close code');
+      else if (!isUtf8(reason)) this._fail(1007, 'invalid UTF-8');
+      else {
+        this._code = code;
+        this._reason = this._o._text(reason);
+        // Answer a close with a close (echoing the code), unless ours went first.
+        var open = this._state == OPEN;
+        this._state = CLOSED;
+        if (open) this._queue(CLOSE, closePayload(code, reason.subarray(0, 0)));
+      }
     }
+    return this._state != CLOSED;
   }
 
   _fail(code: number, message: string): void {

@@ -62,7 +62,7 @@ export function requestReader(max: number, text: (b: Uint8Array) => string): Req
       var n = b.length;
       while (i < n) {
         var lf = b.indexOf(10, i), end = lf < 0 ? n : lf;
-        size += end - i + 1;
+        size += lf < 0 ? end - i : end - i + 1;
         if (size > max) return -431;
         line += text(b.subarray(i, end));
         if (lf < 0) return -1;

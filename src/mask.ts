@@ -13,7 +13,7 @@ var word32 = new Uint32Array(word.buffer);
  */
 export function unmask(b: Uint8Array, i: number, end: number, mask: Uint8Array, phase: number): number {
   var base = b.byteOffset;
-  if (end - i >= 16) {
+  if (end - i >= 32) {
     while ((base + i) & 3) b[i++] ^= mask[phase++ & 3];
     var words = (end - i) >> 2;
     word[0] = mask[phase & 3]; word[1] = mask[(phase + 1) & 3];

@@ -6,9 +6,10 @@
 import { FrameSink } from './frame-parser';
 import { Utf8State, utf8Valid } from './utf8';
 
+/** _message and _control return false to stop reading (the connection closed). */
 export interface MessageSink {
-  _message(data: Uint8Array, binary: boolean): void;
-  _control(opcode: number, payload: Uint8Array): void;
+  _message(data: Uint8Array, binary: boolean): boolean;
+  _control(opcode: number, payload: Uint8Array): boolean;
   _fail(code: number, message: string): void;
 }
 
@@ -75,8 +76,7 @@ export function messageReader(sink: MessageSink, max: number): FrameSink {
       var data = ctl;
       if (frameOp > 7) {
         ctl = null;
-        sink._control(frameOp, data!);
-        return true;
+        return sink._control(frameOp, data!);
       }
       if (!fin) return true;
       if (op == 1 && utf8.n) return fail(1007, 'invalid UTF-8');
@@ -84,8 +84,7 @@ export function messageReader(sink: MessageSink, max: number): FrameSink {
       var binary = op == 2;
       op = len = 0;
       buf = view = null;
-      sink._message(data, binary);
-      return true;
+      return sink._message(data, binary);
     },
 
     _fail: fail

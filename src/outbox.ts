@@ -32,7 +32,8 @@ export function outbox(frag: number): Outbox {
 
   /** Sets up the next frame; false when nothing is queued. */
   function next(): boolean {
-    if (ctl.length) {
+    // Pings and pongs go ahead of messages, but never ahead of the 101.
+    if (ctl.length && q[0] !== RAW) {
       head = ctl.shift()!;
       return true;
     }

@@ -28,14 +28,19 @@ function attach(server: Server, sock: any, scratch: Uint8Array): void {
       if (busy) return;
       n = 0;
       var r = s._flush(scratch.length, put);
-      if (n) {
-        busy = true;
-        sock.write(E.toString(new Uint8Array(scratch.buffer, 0, n)));
-      }
-      if (r < 0) sock.end();
+      // write() and end() throw once the socket is closed; 'close' is on its way.
+      try {
+        if (n) {
+          busy = true;
+          sock.write(E.toString(new Uint8Array(scratch.buffer, 0, n)));
+        }
+        if (r < 0) sock.end();
+      } catch (e) {}
     },
     _destroy: function () {
-      sock.end();
+      try {
+        sock.end();
+      } catch (e) {}
     }
   };
   var s: Socket = server._accept(link);

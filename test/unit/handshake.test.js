@@ -1,0 +1,357 @@
+// The opening handshake (RFC 6455 section 4.2): handshake.js on its own, and
+// the request reader through Connection.
+'use strict';
+const assert = require('assert');
+const h = require('./helpers');
+
+const fx = h.fixture('handshake');
+const hs = h.load('handshake');
+
+/** The parts of a request as checkRequest expects them. */
+function parseLines(lines) {
+  const [method, path, version] = lines[0].split(' ');
+  const headers = {};
+  for (const l of lines.slice(1)) {
+    const c = l.indexOf(':');
+    const name = l.slice(0, c).toLowerCase();
+    const value = l.slice(c + 1).trim();
+    headers[name] = name in headers ? headers[name] + ', ' + value : value;
+  }
+  return { method, path, version, headers };
+}
+
+/** Checks a refusal: one proper HTTP/1.1 error response, state CLOSED. */
+function assertRefused(t, status, header) {
+  const res = h.parseHttp(t.drain());
+  assert.strictEqual(res.status, status, res.statusLine);
+  assert.ok(res.reason.length > 0, 'status line has a reason phrase');
+  assert.strictEqual(res.headers['connection'], 'close');
+  if (header) assert.strictEqual(res.headers[header[0]], header[1], header[0]);
+  assert.strictEqual(t.conn._state, 3, 'state CLOSED');
+  assert.strictEqual(t.of('open').length, 0, '_open not called');
+  assert.ok(t.conn._out._empty(), 'nothing else queued');
+  // Nothing more is read.
+  t.receive(h.text('late'));
+  t.receive(h.requestBytes(h.BASIC_REQUEST));
+  assert.strictEqual(t.drain().length, 0, 'no output after the refusal');
+  assert.strictEqual(t.messages().length + t.of('open').length, 0);
+  return res;
+}
+
+describe('handshake', function () {
+  describe('handshake.js', function () {
+    it('exports the RFC 6455 GUID', function () {
+      assert.strictEqual(hs.GUID, '258EAFA5-E914-47DA-95CA-C5AB0DC85B11');
+    });
+
+    it('accept value of the RFC 6455 example key', function () {
+      assert.strictEqual(h.codec._accept(fx.rfcKey.key), fx.rfcKey.accept);
+    });
+
+    it('acceptResponse builds the 101 response', function () {
+      const s = hs.acceptResponse(fx.rfcKey.accept, '');
+      assert.strictEqual(s, 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n');
+      const x = hs.acceptResponse('abc=', 'Sec-WebSocket-Protocol: chat\r\n');
+      const res = h.parseHttp(Buffer.from(x));
+      assert.strictEqual(res.headers['sec-websocket-protocol'], 'chat');
+      assert.strictEqual(res.headers['sec-websocket-accept'], 'abc=');
+      assert.ok(x.endsWith('\r\n\r\n'));
+    });
+
+    for (const k of fx.keys.valid) {
+      it('isKey accepts ' + k, function () {
+        assert.strictEqual(hs.isKey(k), true);
+      });
+    }
+    for (const k of fx.keys.invalid) {
+      it('isKey refuses a key: ' + k.why, function () {
+        assert.strictEqual(hs.isKey(k.key), false);
+      });
+    }
+    it('isKey refuses undefined', function () {
+      assert.strictEqual(hs.isKey(undefined), false);
+    });
+
+    it('isKey agrees with a base64 round trip for every last character', function () {
+      const b64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      for (const c of b64) {
+        const key = 'dGhlIHNhbXBsZSBub25jZ' + c + '==';
+        const decoded = Buffer.from(key, 'base64');
+        const canonical = decoded.length == 16 && decoded.toString('base64') == key;
+        assert.strictEqual(hs.isKey(key), canonical, key);
+      }
+    });
+
+    for (const c of fx.tokens) {
+      it('hasToken(' + JSON.stringify(c.value) + ', ' + c.token + ') is ' + c.has, function () {
+        assert.strictEqual(hs.hasToken(c.value, c.token), c.has);
+      });
+    }
+    for (const status of [401, 418, 500, 502]) {
+      it('errorResponse(' + status + ') (a status an application may choose) is a well-formed HTTP/1.1 response', function () {
+        const res = h.parseHttp(Buffer.from(hs.errorResponse(status)));
+        assert.strictEqual(res.status, status);
+        assert.ok(res.reason.length > 0, 'non-empty reason phrase');
+        assert.strictEqual(res.headers['connection'], 'close');
+      });
+    }
+
+    it('hasToken(undefined) is false', function () {
+      assert.strictEqual(hs.hasToken(undefined, 'upgrade'), false);
+    });
+
+    it('checkRequest accepts the RFC example request', function () {
+      assert.strictEqual(hs.checkRequest(parseLines(fx.rfcRequest)), 0);
+    });
+    for (const c of fx.accepted) {
+      it('checkRequest accepts: ' + c.name, function () {
+        assert.strictEqual(hs.checkRequest(parseLines(c.lines)), 0);
+      });
+    }
+    for (const c of fx.rejected.filter((c) => c.lines[0].split(' ').length == 3 && c.lines.every((l, i) => !i || l.includes(':')))) {
+      it('checkRequest gives ' + c.status + ': ' + c.name, function () {
+        assert.strictEqual(hs.checkRequest(parseLines(c.lines)), c.status);
+      });
+    }
+
+    for (const c of fx.statuses) {
+      it('errorResponse(' + c.status + ') is a complete HTTP/1.1 response', function () {
+        const res = h.parseHttp(Buffer.from(hs.errorResponse(c.status)));
+        assert.strictEqual(res.statusLine, 'HTTP/1.1 ' + c.status + ' ' + c.text);
+        assert.strictEqual(res.headers['connection'], 'close');
+        assert.ok('content-length' in res.headers, 'has Content-Length');
+        if (c.header) assert.strictEqual(res.headers[c.header[0]], c.header[1]);
+      });
+    }
+  });
+
+  describe('through Connection', function () {
+    it('answers the RFC 6455 example request with the example accept value', function () {
+      const t = h.makeConn();
+      assert.strictEqual(t.conn._state, 0, 'CONNECTING at first');
+      t.receive(h.requestBytes(fx.rfcRequest));
+      const res = h.parseHttp(t.drain());
+      assert.strictEqual(res.statusLine, 'HTTP/1.1 101 Switching Protocols');
+      assert.strictEqual(res.headers['upgrade'].toLowerCase(), 'websocket');
+      assert.strictEqual(res.headers['connection'].toLowerCase(), 'upgrade');
+      assert.strictEqual(res.headers['sec-websocket-accept'], fx.rfcKey.accept);
+      assert.strictEqual(res.body.length, 0, 'nothing after the response head');
+      assert.strictEqual(t.conn._state, 1, 'OPEN');
+      assert.ok(t.outputs > 0, '_output was called');
+      const opens = t.of('open');
+      assert.strictEqual(opens.length, 1);
+      const req = opens[0].req;
+      assert.strictEqual(req.method, 'GET');
+      assert.strictEqual(req.path, '/chat');
+      assert.strictEqual(req.version, 'HTTP/1.1');
+      assert.strictEqual(req.headers['host'], 'server.example.com');
+      assert.strictEqual(req.headers['origin'], 'http://example.com');
+      assert.strictEqual(req.headers['sec-websocket-protocol'], 'chat, superchat');
+      assert.strictEqual(t.of('request').length, 1, '_request asked once');
+      assert.ok(t.events.findIndex((e) => e.type == 'request') < t.events.findIndex((e) => e.type == 'open'));
+    });
+
+    it('reads a request delivered one byte at a time', function () {
+      const req = h.requestBytes(fx.rfcRequest);
+      const t = h.makeConn();
+      for (let i = 0; i < req.length; i++) {
+        assert.strictEqual(t.conn._state, 0, 'still CONNECTING before byte ' + i);
+        assert.strictEqual(t.of('open').length, 0);
+        t.receive(req.subarray(i, i + 1));
+      }
+      assert.strictEqual(t.conn._state, 1);
+      assert.strictEqual(t.of('open').length, 1);
+      assert.strictEqual(h.parseHttp(t.drain()).headers['sec-websocket-accept'], fx.rfcKey.accept);
+    });
+
+    it('reads a request split at every possible position', function () {
+      const req = h.requestBytes(fx.rfcRequest);
+      const whole = h.makeConn();
+      whole.receive(req);
+      const expected = whole.drain();
+      for (const [a, b, k] of h.splits(req)) {
+        const t = h.makeConn();
+        t.receive(a);
+        t.receive(b);
+        assert.strictEqual(t.conn._state, 1, 'split at ' + k);
+        assert.strictEqual(t.of('open').length, 1, 'split at ' + k);
+        assert.deepStrictEqual(t.of('open')[0].req, whole.of('open')[0].req, 'split at ' + k);
+        assert.ok(t.drain().equals(expected), 'same response, split at ' + k);
+      }
+    });
+
+    it('does not lose frames pipelined in the chunk that ends the head', function () {
+      const frames = Buffer.concat([h.text('Hello'), h.ping('p'), h.binary([1, 2, 3])]);
+      const t = h.makeConn();
+      t.receive(Buffer.concat([h.requestBytes(h.BASIC_REQUEST), frames]));
+      assert.strictEqual(t.conn._state, 1);
+      const out = t.drain();
+      const res = h.parseHttp(out);
+      assert.strictEqual(res.status, 101);
+      const msgs = t.messages();
+      assert.strictEqual(msgs.length, 2);
+      assert.strictEqual(msgs[0].data.toString(), 'Hello');
+      assert.strictEqual(msgs[0].binary, false);
+      assert.deepStrictEqual([...msgs[1].data], [1, 2, 3]);
+      assert.strictEqual(msgs[1].binary, true);
+      // _open came before the messages.
+      assert.ok(t.events.findIndex((e) => e.type == 'open') < t.events.findIndex((e) => e.type == 'message'));
+      const pongs = h.parseFrames(res.body);
+      assert.strictEqual(pongs.length, 1);
+      assert.strictEqual(pongs[0].opcode, 10);
+      assert.strictEqual(pongs[0].payload.toString(), 'p');
+    });
+
+    it('does not lose pipelined frames wherever the stream is split', function () {
+      const all = Buffer.concat([h.requestBytes(h.BASIC_REQUEST), h.text('Hello'), h.text('world')]);
+      for (const [a, b, k] of h.splits(all)) {
+        const t = h.makeConn();
+        t.receive(a);
+        t.receive(b);
+        assert.deepStrictEqual(t.messages().map((m) => m.data.toString()), ['Hello', 'world'], 'split at ' + k);
+      }
+    });
+
+    for (const c of fx.accepted) {
+      it('accepts (case-insensitive names and tokens): ' + c.name, function () {
+        const t = h.makeConn();
+        t.receive(h.requestBytes(c.lines));
+        const res = h.parseHttp(t.drain());
+        assert.strictEqual(res.status, 101);
+        const key = c.lines.find((l) => /^sec-websocket-key:/i.test(l)).split(':')[1].trim();
+        assert.strictEqual(res.headers['sec-websocket-accept'], h.codec._accept(key));
+        assert.strictEqual(t.conn._state, 1);
+      });
+    }
+
+    it('lower-cases header names and joins repeated headers', function () {
+      const t = h.makeConn();
+      t.receive(h.requestBytes(fx.accepted[3].lines));
+      const req = t.of('open')[0].req;
+      assert.strictEqual(req.headers['connection'], 'keep-alive, foo,UpGrAdE');
+      assert.ok(Object.keys(req.headers).every((k) => k == k.toLowerCase()));
+    });
+
+    it('accepts bare LF line ends', function () {
+      const t = h.makeConn();
+      t.receive(h.bytes(h.BASIC_REQUEST.join('\n') + '\n\n'));
+      assert.strictEqual(h.parseHttp(t.drain()).status, 101);
+    });
+
+    for (const c of fx.rejected) {
+      it('refuses with ' + c.status + ': ' + c.name, function () {
+        const t = h.makeConn();
+        t.receive(h.requestBytes(c.lines));
+        assertRefused(t, c.status, c.header);
+        assert.strictEqual(t.of('request').length, 0, '_request is not asked about an invalid request');
+      });
+    }
+
+    it('426 for version 8 names version 13', function () {
+      const c = fx.rejected.find((c) => c.name == 'version 8');
+      const t = h.makeConn();
+      t.receive(h.requestBytes(c.lines));
+      const res = assertRefused(t, 426);
+      assert.strictEqual(res.headers['sec-websocket-version'], '13');
+      assert.ok(/\r\nSec-WebSocket-Version: 13\r\n/.test(res.head), 'Sec-WebSocket-Version: 13 header line');
+    });
+
+    it('refuses when _request returns 403', function () {
+      const t = h.makeConn({ request: () => 403 });
+      t.receive(h.requestBytes(h.BASIC_REQUEST));
+      const res = assertRefused(t, 403);
+      assert.strictEqual(res.statusLine, 'HTTP/1.1 403 Forbidden');
+      const asked = t.of('request');
+      assert.strictEqual(asked.length, 1);
+      assert.strictEqual(asked[0].req.path, '/chat');
+    });
+
+    it('passes the request to _request, which may accept it', function () {
+      let seen;
+      const t = h.makeConn({ request: (req) => { seen = req; return 0; } });
+      t.handshake();
+      assert.strictEqual(seen.headers['sec-websocket-key'], 'dGhlIHNhbXBsZSBub25jZQ==');
+    });
+
+    it('refuses with 431 a head past maxHeader', function () {
+      const t = h.makeConn({ limits: { maxHeader: 256 } });
+      const lines = h.BASIC_REQUEST.concat(['X-Big: ' + 'a'.repeat(300)]);
+      t.receive(h.requestBytes(lines));
+      assertRefused(t, 431);
+    });
+
+    it('refuses with 431 a head that never ends (many header lines)', function () {
+      const t = h.makeConn({ limits: { maxHeader: 1024 } });
+      let sent = 0, i = 0;
+      const push = (s) => { t.receive(h.bytes(s)); sent += s.length; };
+      push('GET / HTTP/1.1\r\nHost: a\r\n');
+      while (t.conn._state == 0 && i < 1000) push('X-Header-' + i++ + ': value\r\n');
+      assert.ok(sent > 1024 && sent <= 1024 + 24, 'refused once past maxHeader (' + sent + ' bytes sent)');
+      assertRefused(t, 431);
+    });
+
+    it('refuses with 431 a single line that never ends', function () {
+      const t = h.makeConn({ limits: { maxHeader: 1024 } });
+      t.receive(h.bytes('GET /'));
+      let sent = 5;
+      while (t.conn._state == 0 && sent < 100000) {
+        t.receive(h.bytes('aaaaaaaaaaaaaaaa'));
+        sent += 16;
+      }
+      assert.ok(sent <= 1024 + 16, 'refused once past maxHeader (' + sent + ' bytes sent)');
+      assertRefused(t, 431);
+    });
+
+    it('refuses with 431 a head past maxHeader arriving in one chunk without its end', function () {
+      const t = h.makeConn({ limits: { maxHeader: 100 } });
+      t.receive(h.bytes('GET / HTTP/1.1\r\n' + 'X: ' + 'b'.repeat(200)));
+      assertRefused(t, 431);
+    });
+
+    describe('maxHeader counts the bytes of the head, however they arrive', function () {
+      const req = h.requestBytes(h.BASIC_REQUEST);
+
+      it('a head of exactly maxHeader bytes in one chunk is accepted, one more byte is not', function () {
+        const ok = h.makeConn({ limits: { maxHeader: req.length } });
+        ok.receive(req);
+        assert.strictEqual(ok.conn._state, 1);
+        const no = h.makeConn({ limits: { maxHeader: req.length - 1 } });
+        no.receive(req);
+        assertRefused(no, 431);
+      });
+
+      it('a head of exactly maxHeader bytes delivered one byte at a time is accepted', function () {
+        const t = h.makeConn({ limits: { maxHeader: req.length } });
+        t.receiveChunks(h.byteChunks(req));
+        assert.strictEqual(h.parseHttp(t.drain()).status, 101);
+        assert.strictEqual(t.conn._state, 1);
+      });
+
+      it('a head of exactly maxHeader bytes split at any position is accepted', function () {
+        const bad = [];
+        for (const [a, b, k] of h.splits(req)) {
+          const t = h.makeConn({ limits: { maxHeader: req.length } });
+          t.receive(a);
+          t.receive(b);
+          if (t.conn._state != 1) bad.push(k);
+        }
+        assert.deepStrictEqual(bad, [], 'refused when split at these positions');
+      });
+    });
+
+    it('_close while CONNECTING closes without output', function () {
+      const t = h.makeConn();
+      t.conn._close(1000, new Uint8Array(0));
+      assert.strictEqual(t.conn._state, 3);
+      assert.strictEqual(t.drain().length, 0);
+    });
+
+    it('_send and _ping before the handshake return false', function () {
+      const t = h.makeConn();
+      assert.strictEqual(t.conn._send(h.bytes('x'), false), false);
+      assert.strictEqual(t.conn._ping(h.bytes('x')), false);
+      assert.strictEqual(t.drain().length, 0);
+    });
+  });
+});

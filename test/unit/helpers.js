@@ -1,0 +1,261 @@
+// Helpers for the protocol-core unit tests. They use only the stable entry
+// points of the compiled core (dist/node/src/*.js): a Connection with a
+// recording handler, the opening handshake, masked client frames, and a parser
+// for the server's (unmasked) output frames.
+'use strict';
+const path = require('path');
+const crypto = require('crypto');
+const assert = require('assert');
+
+const root = path.join(__dirname, '..', '..');
+
+/** A compiled module of the core, e.g. load('connection'). */
+function load(name) {
+  return require(path.join(root, 'dist', 'node', 'src', name + '.js'));
+}
+
+/** A JSON fixture from test/fixtures/unit. */
+function fixture(name) {
+  return require(path.join(root, 'test', 'fixtures', 'unit', name + '.json'));
+}
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** The codec a target would give the Connection, done with Node built-ins. */
+const codec = {
+  _text: (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'),
+  _bytes: (s) => new Uint8Array(Buffer.from(s, 'utf8')),
+  _accept: (key) => crypto.createHash('sha1').update(key + GUID).digest('base64')
+};
+
+const hex = (h) => Buffer.from(h, 'hex');
+const bytes = (s) => Buffer.from(s, 'utf8');
+/** A fresh Uint8Array with its own ArrayBuffer (the core unmasks in place). */
+const copy = (b) => new Uint8Array(b);
+
+/** The request head (with the closing blank line) for a list of lines. */
+function requestBytes(lines) {
+  return bytes(lines.join('\r\n') + '\r\n\r\n');
+}
+
+const BASIC_REQUEST = [
+  'GET /chat HTTP/1.1',
+  'Host: server.example.com',
+  'Upgrade: websocket',
+  'Connection: Upgrade',
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+  'Sec-WebSocket-Version: 13'
+];
+
+const DEFAULT_LIMITS = { maxPayload: 1 << 20, maxHeader: 8192, fragment: 0 };
+
+/**
+ * A Connection whose handler records everything it is told.
+ * opts.limits: overrides of DEFAULT_LIMITS; opts.request(req): what
+ * handler._request returns (default 0).
+ */
+function makeConn(opts) {
+  opts = opts || {};
+  const { Connection } = load('connection');
+  const limits = Object.assign({}, DEFAULT_LIMITS, opts.limits);
+  const events = [];
+  const t = { events, limits, outputs: 0 };
+  const handler = {
+    _request(req) {
+      events.push({ type: 'request', req });
+      return opts.request ? opts.request(req) : 0;
+    },
+    _open(req) { events.push({ type: 'open', req }); },
+    // Copies: the data may be a view of a chunk.
+    _message(data, isBinary) { events.push({ type: 'message', data: Buffer.from(data), binary: isBinary }); },
+    _pong(payload) { events.push({ type: 'pong', data: Buffer.from(payload) }); },
+    _error(code, message) { events.push({ type: 'error', code, message }); },
+    _output() { t.outputs++; }
+  };
+  const conn = new Connection(handler, limits, codec);
+  t.conn = conn;
+  t.handler = handler;
+  /** Delivers bytes (a copy of them, in one chunk). */
+  t.receive = (b) => conn._receive(copy(b));
+  /** Delivers each chunk in turn. */
+  t.receiveChunks = (chunks) => chunks.forEach((c) => t.receive(c));
+  /** Everything queued for output, flushed with the given budget per call. */
+  t.drain = (budget) => drain(conn, budget);
+  t.of = (type) => events.filter((e) => e.type == type);
+  t.messages = () => t.of('message');
+  t.errors = () => t.of('error');
+  /** Sends the basic request and checks the 101 response; returns it. */
+  t.handshake = (lines) => {
+    t.receive(requestBytes(lines || BASIC_REQUEST));
+    const res = parseHttp(t.drain());
+    assert.strictEqual(res.statusLine, 'HTTP/1.1 101 Switching Protocols');
+    assert.strictEqual(conn._state, 1, 'state OPEN after the handshake');
+    return res;
+  };
+  /** Flushes the output and parses it as server frames. */
+  t.frames = () => parseFrames(t.drain());
+  return t;
+}
+
+/** Makes a Connection and completes the handshake. */
+function openConn(opts) {
+  const t = makeConn(opts);
+  t.handshake();
+  return t;
+}
+
+/** Flushes all of the Connection's output, `budget` bytes per _flush call. */
+function drain(conn, budget) {
+  budget = budget || 1 << 30;
+  const pieces = [];
+  for (;;) {
+    let got = 0;
+    const n = conn._out._flush(budget, (p) => {
+      got += p.length;
+      pieces.push(Buffer.from(p));
+    });
+    assert.strictEqual(n, got, '_flush returns the number of bytes it wrote');
+    assert.ok(n <= budget, '_flush keeps to its budget');
+    if (!n) break;
+  }
+  return Buffer.concat(pieces);
+}
+
+const MASK = hex('37fa213d');
+
+/**
+ * A client frame: spec.opcode, spec.payload (bytes or string); options fin
+ * (default true), rsv (0-7), mask (4 bytes, default the RFC 6455 example
+ * mask), masked (default true), length (to lie about the payload length).
+ */
+function clientFrame(spec) {
+  const payload = typeof spec.payload == 'string' ? bytes(spec.payload) : Buffer.from(spec.payload || []);
+  const fin = spec.fin === undefined ? true : spec.fin;
+  const masked = spec.masked === undefined ? true : spec.masked;
+  const mask = spec.mask ? Buffer.from(spec.mask) : MASK;
+  const len = spec.length === undefined ? payload.length : spec.length;
+  const b0 = (fin ? 0x80 : 0) | ((spec.rsv || 0) << 4) | spec.opcode;
+  const m = masked ? 0x80 : 0;
+  let head;
+  if (len < 126) head = Buffer.from([b0, m | len]);
+  else if (len < 65536) head = Buffer.from([b0, m | 126, len >> 8, len & 255]);
+  else {
+    head = Buffer.alloc(10);
+    head[0] = b0;
+    head[1] = m | 127;
+    head.writeBigUInt64BE(BigInt(len), 2);
+  }
+  if (!masked) return Buffer.concat([head, payload]);
+  const body = Buffer.alloc(payload.length);
+  for (let i = 0; i < payload.length; i++) body[i] = payload[i] ^ mask[i & 3];
+  return Buffer.concat([head, mask, body]);
+}
+
+const text = (s, o) => clientFrame(Object.assign({ opcode: 1, payload: s }, o));
+const binary = (b, o) => clientFrame(Object.assign({ opcode: 2, payload: b }, o));
+const ping = (p, o) => clientFrame(Object.assign({ opcode: 9, payload: p }, o));
+const pong = (p, o) => clientFrame(Object.assign({ opcode: 10, payload: p }, o));
+const cont = (p, o) => clientFrame(Object.assign({ opcode: 0, payload: p }, o));
+/** A client close frame; code undefined for an empty payload. */
+function close(code, reason, o) {
+  const payload = code === undefined ? Buffer.alloc(0) : Buffer.concat([Buffer.from([code >> 8, code & 255]), Buffer.from(reason || '')]);
+  return clientFrame(Object.assign({ opcode: 8, payload }, o));
+}
+
+/**
+ * Parses server frames. Throws when a frame is masked or cut short (a server
+ * frame can only be cut if the output stream is broken).
+ */
+function parseFrames(buf) {
+  const frames = [];
+  let i = 0;
+  while (i < buf.length) {
+    assert.ok(buf.length - i >= 2, 'truncated frame header at ' + i);
+    const b0 = buf[i], b1 = buf[i + 1];
+    let len = b1 & 0x7f, h = 2;
+    if (len == 126) {
+      assert.ok(buf.length - i >= 4, 'truncated 16-bit length');
+      len = buf.readUInt16BE(i + 2);
+      h = 4;
+    } else if (len == 127) {
+      assert.ok(buf.length - i >= 10, 'truncated 64-bit length');
+      len = Number(buf.readBigUInt64BE(i + 2));
+      h = 10;
+    }
+    assert.strictEqual(b1 & 0x80, 0, 'server frames are not masked');
+    assert.ok(buf.length - i - h >= len, 'truncated payload at ' + i);
+    const payload = buf.subarray(i + h, i + h + len);
+    const f = { fin: !!(b0 & 0x80), rsv: (b0 >> 4) & 7, opcode: b0 & 15, length: len, headerLength: h, payload, offset: i };
+    if (f.opcode == 8) {
+      f.code = len >= 2 ? payload.readUInt16BE(0) : undefined;
+      f.reason = len > 2 ? payload.subarray(2).toString('utf8') : '';
+    }
+    frames.push(f);
+    i += h + len;
+  }
+  return frames;
+}
+
+/** Parses a complete HTTP response: statusLine, status, headers (names
+ *  lower-cased), body. Checks Content-Length against the body. */
+function parseHttp(buf) {
+  const s = buf.toString('latin1');
+  const end = s.indexOf('\r\n\r\n');
+  assert.ok(end >= 0, 'the response head ends with an empty line: ' + JSON.stringify(s));
+  const lines = s.slice(0, end).split('\r\n');
+  const statusLine = lines.shift();
+  const m = /^HTTP\/1\.1 (\d{3}) (.+)$/.exec(statusLine);
+  assert.ok(m, 'HTTP/1.1 status line: ' + JSON.stringify(statusLine));
+  const headers = {};
+  for (const l of lines) {
+    const c = l.indexOf(':');
+    assert.ok(c > 0, 'header line: ' + JSON.stringify(l));
+    headers[l.slice(0, c).toLowerCase()] = l.slice(c + 1).trim();
+  }
+  const body = buf.subarray(end + 4);
+  if (headers['content-length'] !== undefined) {
+    assert.strictEqual(Number(headers['content-length']), body.length, 'Content-Length matches the body');
+  }
+  return { statusLine, status: Number(m[1]), reason: m[2], headers, body, head: s.slice(0, end + 4) };
+}
+
+/** Every way to cut `buf` in two: [[a, b], ...] for cut points 1..length-1. */
+function* splits(buf) {
+  for (let k = 1; k < buf.length; k++) yield [buf.subarray(0, k), buf.subarray(k), k];
+}
+
+/** Cuts `buf` into single bytes. */
+function byteChunks(buf) {
+  const out = [];
+  for (let i = 0; i < buf.length; i++) out.push(buf.subarray(i, i + 1));
+  return out;
+}
+
+/** A seeded PRNG (mulberry32): returns floats in [0, 1). */
+function prng(seed) {
+  let a = seed >>> 0;
+  return function () {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Deterministic payload bytes of a given length. */
+function pattern(n, seed) {
+  const b = Buffer.alloc(n);
+  let x = (seed || 1) >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+module.exports = {
+  root, load, fixture, codec, GUID, hex, bytes, copy, requestBytes, BASIC_REQUEST, DEFAULT_LIMITS,
+  makeConn, openConn, drain, clientFrame, text, binary, ping, pong, cont, close, MASK,
+  parseFrames, parseHttp, splits, byteChunks, prng, pattern
+};
