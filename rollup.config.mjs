@@ -18,7 +18,8 @@ export default {
       terser({
         ecma: 5,
         toplevel: true,
-        compress: { passes: 2, unsafe_arrows: false },
+        // Espruino does not hoist `var`: every declaration goes to the top of its function.
+        compress: { passes: 2, hoist_vars: true },
         // Private members (_name) are renamed; `of` is a reserved word on Espruino.
         mangle: { reserved: ['of'], properties: { regex: /^_[^_]/ } },
         format: { ascii_only: true, comments: false }

@@ -13,25 +13,34 @@ export interface Outbox {
   _add(op: number, data: Uint8Array): void;
   /** Queues a ping or pong, for the next frame boundary. */
   _addControl(op: number, payload: Uint8Array): void;
-  /** Hands at most `budget` bytes to `write`, in order; returns the count. */
-  _flush(budget: number, write: (piece: Uint8Array) => void): number;
+  /** Hands at most `budget` bytes to `write`, in order, as ranges of the
+   *  queued arrays (so no view is made at a large offset: Espruino cannot);
+   *  returns the count. */
+  _flush(budget: number, write: Writer): number;
   /** Is nothing left to write? */
   _empty(): boolean;
+  /** Drops the queued messages that have not started to go out; returns
+   *  how many. Raw bytes and close frames stay. */
+  _drop(): number;
   /** Message bytes queued and not yet handed to the socket (like a browser's
    *  bufferedAmount, frame headers and control frames are not counted). */
   _buffered: number;
 }
 
+/** Receives bytes data[start..end). */
+export type Writer = (data: Uint8Array, start: number, end: number) => void;
+
 /** @param frag largest payload per frame; 0 sends each message as one frame. */
 export function outbox(frag: number): Outbox {
   // q: messages in order as [op, data] pairs; off: bytes of q's first message
-  // already framed; ctl: pings and pongs; head/body: what is left of the
-  // frame being written.
+  // already framed; ctl: pings and pongs. The frame being written: its header
+  // from hpos, then body[bpos..bend).
   var q: any[] = [], off = 0, ctl: Uint8Array[] = [];
-  var head: Uint8Array | null = null, body: Uint8Array | null = null;
+  var head: Uint8Array | null = null, hpos = 0, body: Uint8Array | null = null, bpos = 0, bend = 0;
 
   /** Sets up the next frame; false when nothing is queued. */
   function next(): boolean {
+    hpos = 0;
     // Pings and pongs go ahead of messages, but never ahead of the 101.
     if (ctl.length && q[0] !== RAW) {
       head = ctl.shift()!;
@@ -41,13 +50,17 @@ export function outbox(frag: number): Outbox {
     var op = q[0], data: Uint8Array = q[1], n = data.length - off;
     if (op == RAW) {
       body = data;
+      bpos = 0;
+      bend = n;
       q.splice(0, 2);
       return true;
     }
     var fin = !frag || op > 7 || n <= frag;
     if (!fin) n = frag;
     head = frameHeader(fin, off ? 0 : op, n);
-    body = n ? (off || n < data.length ? data.subarray(off, off + n) : data) : null;
+    body = data;
+    bpos = off;
+    bend = off + n;
     if (fin) {
       q.splice(0, 2);
       off = 0;
@@ -64,22 +77,38 @@ export function outbox(frag: number): Outbox {
       ctl.push(controlFrame(op, payload));
     },
     _flush: function (budget, write) {
-      var sent = 0;
+      var sent = 0, take;
       while (sent < budget && (head || body || next())) {
-        var piece = (head || body)!, take = piece.length < budget - sent ? piece.length : budget - sent;
-        var rest = take < piece.length ? piece.subarray(take) : null;
-        write(rest ? piece.subarray(0, take) : piece);
-        sent += take;
-        if (head) head = rest;
-        else {
-          body = rest;
+        if (head) {
+          take = Math.min(head.length - hpos, budget - sent);
+          write(head, hpos, hpos + take);
+          hpos += take;
+          if (hpos == head.length) head = null;
+        } else {
+          take = Math.min(bend - bpos, budget - sent);
+          if (take) write(body!, bpos, bpos + take);
+          bpos += take;
           box._buffered -= take;
+          if (bpos == bend) body = null;
         }
+        sent += take;
       }
       return sent;
     },
     _empty: function () {
       return !head && !body && !ctl.length && !q.length;
+    },
+    _drop: function () {
+      // q[0] may be a message whose first fragments are out already: it stays.
+      var kept: any[] = [], dropped = 0;
+      for (var i = 0; i < q.length; i += 2) {
+        if ((q[i] == 1 || q[i] == 2) && !(i == 0 && off)) {
+          box._buffered -= q[i + 1].length;
+          dropped++;
+        } else kept.push(q[i], q[i + 1]);
+      }
+      q = kept;
+      return dropped;
     },
     _buffered: 0
   };

@@ -6,6 +6,7 @@ import { Emitter, addEmitter } from './emitter';
 import { Connection, ConnectionHandler, ConnectionLimits, OPEN, CLOSED } from './connection';
 import { Request } from './handshake';
 import { Host, Link } from './host';
+import { Writer } from './outbox';
 import { isAppCloseCode, MAX_REASON } from './close-code';
 import { binaryView, toText, fromWire, OCTETS } from './message-types';
 
@@ -101,7 +102,7 @@ export class Socket implements ConnectionHandler {
   /** @internal Hands the socket up to `budget` bytes through `write`. Returns
    *  the count, or -1 (once) when all is written and the TCP connection should
    *  be ended. */
-  _flush(budget: number, write: (b: Uint8Array) => void): number {
+  _flush(budget: number, write: Writer): number {
     var c = this._c, n = c._out._flush(budget, write);
     if (n || this._ended || c._state != CLOSED || !c._out._empty()) return n;
     this._ended = true;

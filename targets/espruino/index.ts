@@ -7,6 +7,7 @@
 //   always returns false, and buffers without bound; 'drain' fires when that
 //   buffer is empty. So one piece of at most writeSize bytes is written, and
 //   the next only on 'drain'.
+// - A typed-array view cannot start past byte 65535 of its buffer.
 // - No fields are ever added to Espruino's socket objects.
 // - listen() takes only a port: the server listens on every interface.
 
@@ -17,25 +18,34 @@ var net = require('net');
 var small = (process.env.BOARD || '').indexOf('ESP8266') >= 0;
 var WRITE = small ? 268 : 536;
 
-function attach(server: Server, sock: any, scratch: Uint8Array): void {
-  var busy = false, n = 0;
-  function put(p: Uint8Array): void {
-    scratch.set(p, n);
-    n += p.length;
+function attach(server: Server, sock: any): void {
+  // busy: a write is in Espruino's buffer and 'drain' has not come yet.
+  // out: the bytes of this write. big, bigStr: the message being sliced as a
+  // string (see put).
+  var busy = false, out = '', big: any = null, bigStr = '';
+  function put(d: Uint8Array, start: number, end: number): void {
+    // Espruino cannot make a view that starts past byte 65535 of a buffer,
+    // so pieces from further in are cut from a string of the whole message.
+    if (d.byteOffset + start < 65536) out += E.toString(d.subarray(start, end));
+    else {
+      if (d !== big) bigStr = E.toString((big = d));
+      out += bigStr.substr(start, end - start);
+      if (end == d.length) big = bigStr = null as any;
+    }
   }
   var link: Link = {
     _kick: function () {
       if (busy) return;
-      n = 0;
-      var r = s._flush(scratch.length, put);
+      busy = true;
+      out = '';
+      var r = s._flush(server._o.writeSize, put);
       // write() and end() throw once the socket is closed; 'close' is on its way.
       try {
-        if (n) {
-          busy = true;
-          sock.write(E.toString(new Uint8Array(scratch.buffer, 0, n)));
-        }
+        if (out) sock.write(out);
+        else busy = false;
         if (r < 0) sock.end();
       } catch (e) {}
+      out = '';
     },
     _destroy: function () {
       try {
@@ -76,9 +86,8 @@ useHost({
     if (t !== undefined) clearTimeout(t);
   },
   _listen: function (server, port) {
-    var scratch = new Uint8Array((server as Server)._o.writeSize);
     var srv = net.createServer(function (sock: any) {
-      attach(server as Server, sock, scratch);
+      attach(server as Server, sock);
     });
     var err: any;
     try {

@@ -28,8 +28,8 @@ function attach(server: Server, sock: net.Socket): void {
       sock.destroy();
     }
   };
-  function write(b: Uint8Array): void {
-    if (!sock.write(b)) blocked = true;
+  function write(b: Uint8Array, start: number, end: number): void {
+    if (!sock.write(start || end < b.length ? b.subarray(start, end) : b)) blocked = true;
   }
   var s: Socket = server._accept(link);
   sock.setNoDelay(true);

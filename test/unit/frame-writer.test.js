@@ -167,7 +167,7 @@ describe('frame writer', function () {
         const t = h.openConn({ limits: { fragment: 100 } });
         t.conn._send(p, false);
         const pieces = [];
-        const write = (x) => pieces.push(Buffer.from(x));
+        const write = (d, s, e) => pieces.push(Buffer.from(d.subarray(s, e)));
         let done = 0;
         while (done < flushed) {
           const n = t.conn._out._flush(7, write);
@@ -194,9 +194,9 @@ describe('frame writer', function () {
       const t = h.openConn({ limits: { fragment: 100 } });
       t.conn._send(h.pattern(300, 6), true);
       const pieces = [];
-      t.conn._out._flush(50, (x) => pieces.push(Buffer.from(x)));
+      t.conn._out._flush(50, (d, s, e) => pieces.push(Buffer.from(d.subarray(s, e))));
       t.receive(h.ping('pp'));
-      for (;;) if (!t.conn._out._flush(13, (x) => pieces.push(Buffer.from(x)))) break;
+      for (;;) if (!t.conn._out._flush(13, (d, s, e) => pieces.push(Buffer.from(d.subarray(s, e))))) break;
       const f = h.parseFrames(Buffer.concat(pieces));
       assert.deepStrictEqual(f.map((x) => [x.fin, x.opcode, x.length]), [[false, 2, 100], [true, 10, 2], [false, 0, 100], [true, 0, 100]]);
     });
@@ -220,7 +220,8 @@ describe('frame writer', function () {
         const pieces = [];
         let calls = 0;
         for (;;) {
-          const n = b.conn._out._flush(1, (x) => {
+          const n = b.conn._out._flush(1, (d, s, e) => {
+            const x = d.subarray(s, e);
             assert.strictEqual(x.length, 1, 'one byte per write');
             pieces.push(Buffer.from(x));
           });
@@ -269,9 +270,9 @@ describe('frame writer', function () {
       const p = h.pattern(250, 2);
       t.conn._send(p, true);
       const pieces = [];
-      t.conn._out._flush(120, (x) => pieces.push(Buffer.from(x)));
+      t.conn._out._flush(120, (d, s, e) => pieces.push(Buffer.from(d.subarray(s, e))));
       t.conn._close(1000, new Uint8Array(0));
-      for (;;) if (!t.conn._out._flush(50, (x) => pieces.push(Buffer.from(x)))) break;
+      for (;;) if (!t.conn._out._flush(50, (d, s, e) => pieces.push(Buffer.from(d.subarray(s, e))))) break;
       const f = h.parseFrames(Buffer.concat(pieces));
       assert.deepStrictEqual(f.map((x) => x.opcode), [2, 0, 0, 8]);
       assert.ok(Buffer.concat(f.slice(0, 3).map((x) => x.payload)).equals(p));

@@ -104,13 +104,16 @@ function openConn(opts) {
   return t;
 }
 
-/** Flushes all of the Connection's output, `budget` bytes per _flush call. */
+/** Flushes all of the Connection's output, `budget` bytes per _flush call;
+ *  _flush hands over ranges (data, start, end) of the queued arrays. */
 function drain(conn, budget) {
   budget = budget || 1 << 30;
   const pieces = [];
   for (;;) {
     let got = 0;
-    const n = conn._out._flush(budget, (p) => {
+    const n = conn._out._flush(budget, (d, s, e) => {
+      assert.ok(s >= 0 && s < e && e <= d.length, 'write gets a non-empty range inside the array');
+      const p = d.subarray(s, e);
       got += p.length;
       pieces.push(Buffer.from(p));
     });

@@ -1,0 +1,89 @@
+// Checks on the built Espruino bundle's source that no emulation can make:
+// Espruino does not hoist `var` or function declarations, so a name used
+// before its declaration in the same function refers to an outer variable
+// (or to nothing). Running under V8 would never show that.
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const acorn = require('acorn');
+
+const bundle = path.join(__dirname, '..', 'dist', 'espruino', 'web-socket-server.js');
+
+function isFunction(n) {
+  return n && (n.type == 'FunctionDeclaration' || n.type == 'FunctionExpression');
+}
+
+/** Calls visit(node, parent) on every node below `node`; visit returns false to skip a subtree. */
+function walk(node, visit, parent) {
+  if (!node || typeof node.type != 'string') return;
+  if (visit(node, parent) === false) return;
+  for (const key of Object.keys(node)) {
+    const v = node[key];
+    if (Array.isArray(v)) v.forEach((c) => walk(c, visit, node));
+    else if (v && typeof v.type == 'string') walk(v, visit, node);
+  }
+}
+
+/** Names read or written, in a function body or the program, before their
+ *  `var` (or function declaration) in that same scope. */
+function usedBeforeDeclaration(src) {
+  const ast = acorn.parse(src, { ecmaVersion: 5 });
+  const found = [];
+  function scope(body, params) {
+    const declared = {};
+    walk(body, (n) => {
+      if (n === body) return;
+      if (isFunction(n)) {
+        if (n.type == 'FunctionDeclaration') declared[n.id.name] = Math.min(declared[n.id.name] || Infinity, n.start);
+        return false;
+      }
+      if (n.type == 'VariableDeclarator') declared[n.id.name] = Math.min(declared[n.id.name] || Infinity, n.id.start);
+    });
+    walk(body, (n, p) => {
+      if (n === body) return;
+      if (isFunction(n)) {
+        // A nested function runs later; only its name's position matters here.
+        return false;
+      }
+      if (n.type != 'Identifier' || !(n.name in declared) || params.indexOf(n.name) >= 0) return;
+      if (p && p.type == 'MemberExpression' && p.property === n && !p.computed) return;
+      if (p && p.type == 'Property' && p.key === n) return;
+      if (n.start < declared[n.name]) found.push(n.name + ' at ' + n.start + ': ' + src.slice(Math.max(0, n.start - 30), n.start + 20));
+    });
+  }
+  scope(ast, []);
+  walk(ast, (n) => {
+    if (isFunction(n)) scope(n.body, n.params.map((x) => x.name));
+  });
+  return found;
+}
+
+describe('Espruino bundle source', function () {
+  let src;
+  before(function () {
+    src = fs.readFileSync(bundle, 'utf8');
+  });
+
+  it('uses no name before its var or function declaration (Espruino does not hoist)', function () {
+    assert.deepStrictEqual(usedBeforeDeclaration(src), []);
+  });
+
+  it('the check itself finds a var used before its declaration', function () {
+    const bad = 'var o = 1; function f() { o = {}; var o; return o; }';
+    assert.strictEqual(usedBeforeDeclaration(bad).length, 1);
+    assert.deepStrictEqual(usedBeforeDeclaration('function f() { var o; o = {}; return o; }'), []);
+  });
+
+  it('the check itself finds a top-level call to a function declared later', function () {
+    assert.strictEqual(usedBeforeDeclaration('g(); function g() {}').length, 1);
+  });
+
+  it('never names a variable `of` (a reserved word on Espruino)', function () {
+    const names = [];
+    walk(acorn.parse(src, { ecmaVersion: 5 }), (n) => {
+      if (n.type == 'Identifier' && n.name == 'of') names.push(n.start);
+    });
+    assert.deepStrictEqual(names, []);
+  });
+});
