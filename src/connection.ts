@@ -24,6 +24,8 @@ export interface ConnectionLimits {
   maxPayload: number;
   /** Largest request head, in bytes, before it is refused with 431. */
   maxHeader: number;
+  /** Most frames (fragments) per message before it is refused with 1009. */
+  maxFragments: number;
   /** Largest payload per outgoing frame; 0 sends each message as one frame. */
   fragment: number;
 }
@@ -39,8 +41,9 @@ export interface Codec {
 }
 
 export interface ConnectionHandler {
-  /** A valid upgrade request: 0 accepts it, an HTTP status refuses it. */
-  _request(req: Request): number;
+  /** A valid upgrade request: an HTTP status refuses it; 0 or a string
+   *  accepts it, the string holding extra response header lines. */
+  _request(req: Request): number | string;
   _open(req: Request): void;
   _message(data: Uint8Array, binary: boolean): void;
   _pong(payload: Uint8Array): void;
@@ -64,7 +67,7 @@ export class Connection implements MessageSink {
   constructor(private _h: ConnectionHandler, limits: ConnectionLimits, private _o: Codec) {
     this._out = outbox(limits.fragment);
     this._head = requestReader(limits.maxHeader, _o._text);
-    this._frames = frameParser(messageReader(this, limits.maxPayload));
+    this._frames = frameParser(messageReader(this, limits.maxPayload, limits.maxFragments));
   }
 
   /** Bytes from the peer. The chunk is unmasked in place, and views of it
@@ -74,15 +77,15 @@ export class Connection implements MessageSink {
     if (head) {
       i = head._push(b, 0);
       if (i == -1) return;
-      var req = head._req, status = i < 0 ? -i : checkRequest(req) || this._h._request(req);
+      var req = head._req, answer = i < 0 ? -i : checkRequest(req) || this._h._request(req);
       this._head = null;
-      if (status) {
+      if (typeof answer == 'number' && answer) {
         this._state = CLOSED;
-        this._queue(RAW, errorResponse(status));
+        this._queue(RAW, errorResponse(answer));
         return;
       }
       this._state = OPEN;
-      this._queue(RAW, acceptResponse(this._o._accept(req.headers['sec-websocket-key']), ''));
+      this._queue(RAW, acceptResponse(this._o._accept(req.headers['sec-websocket-key']), (answer as string) || ''));
       this._h._open(req);
     }
     if (this._state < CLOSED && i < b.length) this._frames(b, i);

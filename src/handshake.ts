@@ -21,6 +21,7 @@ var STATUS: { [code: number]: string } = {
   405: 'Method Not Allowed',
   426: 'Upgrade Required',
   431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
   503: 'Service Unavailable',
   505: 'HTTP Version Not Supported'
 };

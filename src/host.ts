@@ -15,14 +15,22 @@ export interface Host extends Codec {
   _defaults: Limits;
 }
 
+/** The defaults a target chooses for its platform (see the README's table). */
 export interface Limits {
   maxPayload: number;
+  maxFragments: number;
   maxHeader: number;
+  maxConnections: number;
+  maxQueue: number;
   /** Largest payload per outgoing frame; 0 sends each message as one frame. */
   fragment: number;
   /** Bytes handed to the TCP socket at a time (on Espruino: per 'drain'). */
   writeSize: number;
+  handshakeTimeout: number;
   closeTimeout: number;
+  pingInterval: number;
+  pongTimeout: number;
+  idleTimeout: number;
 }
 
 export interface Listener {

@@ -13,12 +13,14 @@ export interface MessageSink {
   _fail(code: number, message: string): void;
 }
 
-export function messageReader(sink: MessageSink, max: number): FrameSink {
+/** @param max largest message in bytes; @param maxFrags most frames per message. */
+export function messageReader(sink: MessageSink, max: number, maxFrags: number): FrameSink {
   // op: opcode of the message being read (0 none, 1 text, 2 binary);
   // frameOp: of the current frame. buf/len: the message so far, or view: the
   // whole message as a view of the chunk. ctl/ctlLen: a control frame's
   // payload, kept apart since control frames may come between fragments.
-  var op = 0, frameOp = 0, fin = false, len = 0, ctlLen = 0;
+  // frags: frames of the current message so far.
+  var op = 0, frameOp = 0, fin = false, len = 0, ctlLen = 0, frags = 0;
   var buf: Uint8Array | null = null, view: Uint8Array | null = null, ctl: Uint8Array | null = null;
   var utf8 = new Utf8State();
 
@@ -41,13 +43,14 @@ export function messageReader(sink: MessageSink, max: number): FrameSink {
       } else {
         if (op) return fail(1002, 'expected a continuation');
         op = o;
-        len = 0;
+        len = frags = 0;
         buf = view = null;
         utf8.n = 0;
       }
       fin = f;
       var total = len + length;
       if (total > max) return fail(1009, 'message over ' + max + ' bytes');
+      if (++frags > maxFrags) return fail(1009, 'message in over ' + maxFrags + ' frames');
       if (!buf ? !fin || !whole || len : buf.length < total) {
         // Exactly the size needed for a final frame; otherwise doubled (up to
         // max), so that many fragments cost O(n) copying.

@@ -4,7 +4,8 @@
 
 import { Emitter, addEmitter } from './emitter';
 import { Socket } from './socket';
-import { Host, Link, Listener } from './host';
+import { Host, Link, Listener, Limits } from './host';
+import { Request } from './handshake';
 import { isSupportedType, JSON_TYPE } from './message-types';
 
 export interface ServerOptions {
@@ -18,14 +19,40 @@ export interface ServerOptions {
   sendType?: string;
   /** Largest message in bytes; a larger one closes the connection with 1009. */
   maxPayload?: number;
+  /** Most frames per message; more closes the connection with 1009. */
+  maxFragments?: number;
   /** Largest request head in bytes; a larger one is answered with 431. */
   maxHeader?: number;
+  /** Most open connections; a handshake past it is answered with 503. */
+  maxConnections?: number;
+  /** Most bytes queued for sending per socket (0: no limit). */
+  maxQueue?: number;
+  /** What send() does when the queue would pass maxQueue: 'fail' (refuse
+   *  the message), 'close' (refuse it and close with 1013), or 'latest'
+   *  (drop the queued messages that have not started to go out). */
+  queuePolicy?: string;
   /** Largest payload per outgoing frame; larger messages are fragmented. 0: never. */
   fragment?: number;
   /** Bytes handed to the TCP socket at a time (on Espruino: per 'drain'). */
   writeSize?: number;
+  /** Milliseconds a client has to complete its handshake. */
+  handshakeTimeout?: number;
   /** Milliseconds to wait for the peer's close frame or TCP close. */
   closeTimeout?: number;
+  /** Milliseconds between heartbeat pings (0: none). */
+  pingInterval?: number;
+  /** Milliseconds to wait for the pong before the connection is cut (1006). */
+  pongTimeout?: number;
+  /** Milliseconds without a message before the connection is closed with 1001 (0: never). */
+  idleTimeout?: number;
+  /** Only this path upgrades (the query string is ignored); others get 404. */
+  path?: string;
+  /** Allowed Origin header values; a browser from another origin gets 403. */
+  origins?: string[];
+  /** Decides on each request: true (or nothing) accepts, false answers 403, a number answers that status. */
+  verify?: (request: Request) => any;
+  /** Subprotocols this server speaks, preferred first. */
+  protocols?: string[];
 }
 
 var host: Host;
@@ -36,10 +63,33 @@ export function useHost(h: Host): void {
 }
 
 /** Defaults shared by every target; the host adds its limits. */
-var DEFAULTS: any = { hostInterface: 'localhost', port: 80, receiveType: JSON_TYPE, sendType: JSON_TYPE };
+var DEFAULTS: any = {
+  hostInterface: 'localhost',
+  port: 80,
+  receiveType: JSON_TYPE,
+  sendType: JSON_TYPE,
+  queuePolicy: 'fail',
+  path: null,
+  origins: null,
+  verify: null,
+  protocols: null
+};
 
 function fill(o: any, given: any, defaults: any): void {
   for (var k in defaults) o[k] = given[k] === undefined || given[k] === null ? defaults[k] : given[k];
+}
+
+/** The options with defaults filled in. */
+export interface Options extends Limits {
+  hostInterface: string;
+  port: number;
+  receiveType: string;
+  sendType: string;
+  queuePolicy: string;
+  path: string | null;
+  origins: string[] | null;
+  verify: ((request: Request) => any) | null;
+  protocols: string[] | null;
 }
 
 export interface Server extends Emitter {}
@@ -47,18 +97,8 @@ export interface Server extends Emitter {}
 export class Server {
   /** @internal */
   _host: Host;
-  /** @internal The options, with defaults filled in. */
-  _o: {
-    hostInterface: string;
-    port: number;
-    receiveType: string;
-    sendType: string;
-    maxPayload: number;
-    maxHeader: number;
-    fragment: number;
-    writeSize: number;
-    closeTimeout: number;
-  };
+  /** @internal */
+  _o: Options;
   /** Open sockets. */
   sockets: Socket[] = [];
   /** Every TCP connection, open or still in its handshake. */
@@ -71,8 +111,8 @@ export class Server {
     fill(o, given, host._defaults);
     this._host = host;
     this._o = o;
-    if (!isSupportedType(o.receiveType) || !isSupportedType(o.sendType)) {
-      throw new TypeError('unsupported type: ' + o.receiveType + ', ' + o.sendType);
+    if (!isSupportedType(o.receiveType) || !isSupportedType(o.sendType) || !/^(fail|close|latest)$/.test(o.queuePolicy)) {
+      throw new TypeError('unsupported option: ' + o.receiveType + ', ' + o.sendType + ', ' + o.queuePolicy);
     }
   }
 
@@ -110,6 +150,35 @@ export class Server {
   }
 
   // ---- for sockets ----
+
+  /** @internal The server's own checks of a valid upgrade request: an HTTP
+   *  status refuses it; a string accepts it with these extra header lines. */
+  _check(req: Request, s: Socket): number | string {
+    var o = this._o, h = req.headers, v: any, i: number;
+    if (o.path && req.path.split('?')[0] != o.path) return 404;
+    if (o.origins && h['origin'] && o.origins.indexOf(h['origin']) < 0) return 403;
+    if (this.sockets.length >= o.maxConnections) return 503;
+    if (o.verify) {
+      try {
+        v = o.verify(req);
+      } catch (e) {
+        return 500;
+      }
+      if (v === false) return 403;
+      if (typeof v == 'number' && v) return v;
+    }
+    // The first of our subprotocols that the client offers (case-sensitive).
+    var offered = ',' + (h['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',';
+    if (o.protocols) {
+      for (i = 0; i < o.protocols.length; i++) {
+        if (offered.indexOf(',' + o.protocols[i] + ',') >= 0) {
+          s.protocol = o.protocols[i];
+          return 'Sec-WebSocket-Protocol: ' + s.protocol + '\r\n';
+        }
+      }
+    }
+    return '';
+  }
 
   /** @internal */
   _open(s: Socket): void {

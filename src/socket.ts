@@ -1,50 +1,92 @@
 // The Accessors Socket: one client connection, as the application sees it.
 // Events: open, message(value, isBinary), close(code, reason), error(err),
-// pong(payload).
+// pong(payload), drain.
 
 import { Emitter, addEmitter } from './emitter';
-import { Connection, ConnectionHandler, ConnectionLimits, OPEN, CLOSED } from './connection';
+import { Connection, ConnectionHandler, OPEN, CLOSED } from './connection';
 import { Request } from './handshake';
 import { Host, Link } from './host';
 import { Writer } from './outbox';
+import { Options } from './server';
 import { isAppCloseCode, MAX_REASON } from './close-code';
 import { binaryView, toText, fromWire, OCTETS } from './message-types';
 
 /** What a Socket needs from its Server. */
 export interface SocketOwner {
   _host: Host;
-  _o: { receiveType: string; sendType: string; closeTimeout: number };
+  _o: Options;
+  _check(req: Request, s: Socket): number | string;
   _open(s: Socket): void;
   _closed(s: Socket): void;
 }
+
+/** What stats() reports. */
+export interface SocketStats {
+  /** Messages received and delivered. */
+  received: number;
+  /** Messages accepted by send(). */
+  sent: number;
+  /** Messages send() refused because the queue was full (or the socket not open). */
+  refused: number;
+  /** Queued messages dropped by the 'latest' policy. */
+  dropped: number;
+  /** Bytes of messages queued and not yet handed to the network. */
+  bufferedAmount: number;
+}
+
+var EMPTY = new Uint8Array(0);
 
 export interface Socket extends Emitter {}
 
 export class Socket implements ConnectionHandler {
   /** The upgrade request (method, path, version, lower-cased headers). */
   request: Request | null = null;
+  /** The subprotocol chosen from the server's `protocols`, or ''. */
+  protocol = '';
   /** @internal */
   _c: Connection;
+  /** The one timer of the handshake, heartbeat or close, whichever is due. */
   private _timer: any;
+  /** The idle timer, when idleTimeout is set. */
+  private _idle: any;
+  /** When the last message arrived (ms), for the idle timeout. */
+  private _last = 0;
+  /** Counts for stats(). */
+  private _n = { received: 0, sent: 0, refused: 0, dropped: 0, bufferedAmount: 0 };
   /** The target was told to end the TCP connection. */
   private _ended = false;
   /** The TCP connection is closed. */
   private _dead = false;
 
   /** @internal Made by the Server, never by applications. */
-  constructor(private _s: SocketOwner, private _link: Link, limits: ConnectionLimits) {
-    this._c = new Connection(this, limits, _s._host);
+  constructor(private _s: SocketOwner, private _link: Link, private _o: Options) {
+    this._c = new Connection(this, _o, _s._host);
+    this._arm(_o.handshakeTimeout, this.terminate);
   }
 
   /** Sends a message, converted by the server's sendType (see README).
-   *  Returns false if the socket is not open. */
+   *  Returns false if it was not queued: the socket is not open, or the
+   *  queue is full (see maxQueue and queuePolicy). */
   send(data: any, options?: { binary?: boolean }): boolean {
-    var type = this._s._o.sendType, bytes = binaryView(data), binary = !!bytes;
+    var o = this._o, c = this._c, out = c._out, n = this._n, bytes = binaryView(data), binary = !!bytes;
     if (!bytes) {
-      bytes = this._s._host._bytes(toText(type, data));
-      binary = type == OCTETS || !!(options && options.binary);
+      bytes = this._s._host._bytes(toText(o.sendType, data));
+      binary = o.sendType == OCTETS || !!(options && options.binary);
     }
-    return this._c._send(bytes, binary);
+    if (c._state == OPEN && o.maxQueue && out._buffered + bytes.length > o.maxQueue) {
+      if (o.queuePolicy == 'latest') n.dropped += out._drop();
+      if (out._buffered + bytes.length > o.maxQueue) {
+        n.refused++;
+        if (o.queuePolicy == 'close') this._shut(1013, this._s._host._bytes('send queue full'));
+        return false;
+      }
+    }
+    if (!c._send(bytes, binary)) {
+      n.refused++;
+      return false;
+    }
+    n.sent++;
+    return true;
   }
 
   /** Sends a ping (at most 125 bytes); the answer comes as a 'pong' event. */
@@ -61,6 +103,13 @@ export class Socket implements ConnectionHandler {
   /** Bytes of messages queued and not yet handed to the network. */
   get bufferedAmount(): number {
     return this._c._out._buffered;
+  }
+
+  /** Message counts, and the bytes still queued. */
+  stats(): SocketStats {
+    var n = this._n;
+    n.bufferedAmount = this._c._out._buffered;
+    return { received: n.received, sent: n.sent, refused: n.refused, dropped: n.dropped, bufferedAmount: n.bufferedAmount };
   }
 
   /** Starts the closing handshake. code: 1000 or 3000-4999 (none sends an
@@ -83,8 +132,8 @@ export class Socket implements ConnectionHandler {
     var c = this._c;
     if (c._state == OPEN) {
       c._close(code, reason);
-      this._arm();
-    } else if (!c._state) this._link._destroy();
+      this._arm(this._o.closeTimeout, this.terminate);
+    } else if (!c._state) this.terminate();
   }
 
   // ---- for the target ----
@@ -101,12 +150,13 @@ export class Socket implements ConnectionHandler {
 
   /** @internal Hands the socket up to `budget` bytes through `write`. Returns
    *  the count, or -1 (once) when all is written and the TCP connection should
-   *  be ended. */
+   *  be ended. Emits 'drain' when the queue of messages empties. */
   _flush(budget: number, write: Writer): number {
-    var c = this._c, n = c._out._flush(budget, write);
-    if (n || this._ended || c._state != CLOSED || !c._out._empty()) return n;
+    var c = this._c, out = c._out, queued = out._buffered, n = out._flush(budget, write);
+    if (queued && !out._buffered && c._state == OPEN) this.emit('drain');
+    if (n || this._ended || c._state != CLOSED || !out._empty()) return n;
     this._ended = true;
-    this._arm();
+    this._arm(this._o.closeTimeout, this.terminate);
     return -1;
   }
 
@@ -115,7 +165,8 @@ export class Socket implements ConnectionHandler {
     var c = this._c, s = this._s;
     if (this._dead) return;
     this._dead = true;
-    if (this._timer !== undefined) s._host._cancel(this._timer);
+    this._arm(0, null);
+    if (this._idle !== undefined) s._host._cancel(this._idle);
     c._state = CLOSED;
     s._closed(this);
     if (this.request) this.emit('close', c._code || 1006, c._reason);
@@ -124,24 +175,29 @@ export class Socket implements ConnectionHandler {
   // ---- from the connection ----
 
   /** @internal */
-  _request(req: Request): number {
-    return 0;
+  _request(req: Request): number | string {
+    return this._s._check(req, this);
   }
 
   /** @internal */
   _open(req: Request): void {
     this.request = req;
+    this._beat();
+    if (this._o.idleTimeout) this._idleCheck();
     this._s._open(this);
     this.emit('open');
   }
 
   /** @internal */
   _message(data: Uint8Array, binary: boolean): void {
-    this.emit('message', fromWire(this._s._o.receiveType, data, binary, this._s._host._text), binary);
+    this._n.received++;
+    if (this._idle !== undefined) this._last = Date.now();
+    this.emit('message', fromWire(this._o.receiveType, data, binary, this._s._host._text), binary);
   }
 
   /** @internal */
   _pong(p: Uint8Array): void {
+    if (this._c._state == OPEN) this._beat();
     this.emit('pong', p);
   }
 
@@ -149,6 +205,7 @@ export class Socket implements ConnectionHandler {
   _error(code: number, message: string): void {
     var e: any = new Error(message);
     e.closeCode = code;
+    this._arm(this._o.closeTimeout, this.terminate);
     this.emit('error', e);
   }
 
@@ -157,13 +214,39 @@ export class Socket implements ConnectionHandler {
     this._link._kick();
   }
 
-  /** Cuts the connection if the close does not complete in time. */
-  private _arm(): void {
-    var self = this, s = this._s;
-    if (this._timer === undefined) this._timer = s._host._timer(function () {
+  /** Heartbeat: a ping after pingInterval, then a pong within pongTimeout
+   *  or the connection is cut (close code 1006). */
+  private _beat(): void {
+    var o = this._o;
+    this._arm(o.pingInterval, function (this: Socket) {
+      this._c._ping(EMPTY);
+      this._arm(o.pongTimeout, this.terminate);
+    });
+  }
+
+  /** Closes the connection with 1001 once idleTimeout passes with no message. */
+  private _idleCheck(): void {
+    var self = this, wait = this._o.idleTimeout - (Date.now() - this._last);
+    if (!this._last) {
+      this._last = Date.now();
+      wait = this._o.idleTimeout;
+    }
+    this._idle = this._s._host._timer(function () {
+      self._idle = undefined;
+      if (Date.now() - self._last >= self._o.idleTimeout) self._shut(1001, self._s._host._bytes('idle'));
+      else self._idleCheck();
+    }, wait);
+  }
+
+  /** Replaces the socket's timer: fn (called on the socket) after ms; none if ms is 0. */
+  private _arm(ms: number, fn: ((this: Socket) => void) | null): void {
+    var self = this, h = this._s._host;
+    if (this._timer !== undefined) h._cancel(this._timer);
+    this._timer = undefined;
+    if (ms && fn && !this._dead) this._timer = h._timer(function () {
       self._timer = undefined;
-      self._link._destroy();
-    }, s._o.closeTimeout);
+      fn!.call(self);
+    }, ms);
   }
 }
 

@@ -483,7 +483,7 @@ describe('Espruino emulator', function () {
           const { Server } = board.module;
           try {
             const port = await freePort();
-            const server = new Server({ port, receiveType: 'text/plain', sendType: 'text/plain', maxPayload: 100000 });
+            const server = new Server({ port, receiveType: 'text/plain', sendType: 'text/plain', maxPayload: 100000, maxQueue: 100000 });
             const serverCloses = [];
             server.on('connection', (s) => {
               s.on('message', (m) => s.send(m));

@@ -64,7 +64,7 @@ function echoApp(bundleSource, port) {
   return [
     'Modules.addCached("web-socket-server", ' + JSON.stringify(bundleSource) + ');',
     'var ws = require("web-socket-server");',
-    'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxPayload: 200000});',
+    'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxPayload: 200000, maxQueue: 200000});',
     's.on("connection", function (c) { c.on("message", function (m) { c.send(m); }); });',
     's.on("error", function (e) { print("SERVER ERROR " + e); });',
     's.start();',

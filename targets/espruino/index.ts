@@ -15,7 +15,7 @@ import { useHost, Server, Socket, Link, supportedReceiveTypes, supportedSendType
 import { GUID } from '../../src/handshake';
 
 var net = require('net');
-var small = (process.env.BOARD || '').indexOf('ESP8266') >= 0;
+var board = process.env.BOARD || '', small = board.indexOf('ESP8266') >= 0, esp32 = board.indexOf('ESP32') >= 0;
 var WRITE = small ? 268 : 536;
 
 function attach(server: Server, sock: any): void {
@@ -107,10 +107,17 @@ useHost({
   },
   _defaults: {
     maxPayload: small ? 1024 : 8192,
+    maxFragments: small ? 16 : 64,
     maxHeader: small ? 2048 : 4096,
+    maxConnections: small ? 2 : esp32 ? 6 : 3,
+    maxQueue: small ? 2048 : 8192,
     fragment: WRITE - 4,
     writeSize: WRITE,
-    closeTimeout: 5000
+    handshakeTimeout: 5000,
+    closeTimeout: 5000,
+    pingInterval: 60000,
+    pongTimeout: 20000,
+    idleTimeout: 0
   }
 });
 

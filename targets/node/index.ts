@@ -84,10 +84,17 @@ useHost({
   },
   _defaults: {
     maxPayload: 100 * 1024 * 1024,
+    maxFragments: 131072,
     maxHeader: 4096,
+    maxConnections: 1024,
+    maxQueue: 16 * 1024 * 1024,
     fragment: 0,
     writeSize: 65536,
-    closeTimeout: 10000
+    handshakeTimeout: 10000,
+    closeTimeout: 10000,
+    pingInterval: 30000,
+    pongTimeout: 10000,
+    idleTimeout: 0
   }
 });
 

@@ -41,8 +41,9 @@ const targets = [
     name: 'espruino-emulated',
     load: () => espruinoEmulated().module,
     stats: () => espruinoEmulated().stats(),
-    // The board default (8 KB) is too small for the 1 MB tests.
-    defaults: { maxPayload: 2 * 1024 * 1024 },
+    // The board defaults (8 KB messages and send queue, 64 fragments) are too
+    // small for the 1 MB tests.
+    defaults: { maxPayload: 2 * 1024 * 1024, maxQueue: 4 * 1024 * 1024, maxFragments: 131072 },
     pickPort: true,
     byteStrings: true
   }
