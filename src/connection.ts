@@ -129,7 +129,10 @@ export class Connection implements MessageSink {
         // Answer a close with a close (echoing the code), unless ours went first.
         var open = this._state == OPEN;
         this._state = CLOSED;
+        // Either way the target can now end the TCP connection (the server
+        // closes it first, RFC 6455 section 7.1.1).
         if (open) this._queue(CLOSE, closePayload(code, reason.subarray(0, 0)));
+        else this._h._output();
       }
     }
     return this._state != CLOSED;
@@ -143,6 +146,7 @@ export class Connection implements MessageSink {
     this._state = CLOSED;
     this._h._error(code, message);
     if (st == OPEN) this._queue(CLOSE, closePayload(code, this._o._bytes(message)));
+    else this._h._output();
   }
 
   /** Queues bytes (a string is an HTTP response) and tells the handler. */

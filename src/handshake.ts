@@ -36,8 +36,22 @@ export interface RequestReader {
 }
 
 export function requestReader(max: number, text: (b: Uint8Array) => string): RequestReader {
-  // line: the line being read; size: bytes of the head so far.
-  var line = '', size = 0, r: Request = { method: '', path: '', version: '', headers: {} };
+  // part/plen: the bytes of a line that a chunk ended in the middle of (kept
+  // as bytes, so a character split between chunks decodes whole); size:
+  // bytes of the head so far.
+  var part: Uint8Array | null = null, plen = 0, size = 0;
+  var r: Request = { method: '', path: '', version: '', headers: {} };
+
+  function keep(b: Uint8Array, i: number, end: number): void {
+    var need = plen + end - i;
+    if (!part || part.length < need) {
+      var grown = new Uint8Array(Math.max(need, 2 * plen, 64));
+      if (part) grown.set(part.subarray(0, plen));
+      part = grown;
+    }
+    part.set(b.subarray(i, end), plen);
+    plen = need;
+  }
 
   /** One complete line: 1 for the end of the head, 0 for more, -400 if malformed. */
   function take(s: string): number {
@@ -60,18 +74,24 @@ export function requestReader(max: number, text: (b: Uint8Array) => string): Req
 
   return {
     _push: function (b, i) {
-      var n = b.length;
+      var n = b.length, lf, end, s, t;
       while (i < n) {
-        var lf = b.indexOf(10, i), end = lf < 0 ? n : lf;
+        lf = b.indexOf(10, i);
+        end = lf < 0 ? n : lf;
         size += lf < 0 ? end - i : end - i + 1;
         if (size > max) return -431;
-        line += text(b.subarray(i, end));
-        if (lf < 0) return -1;
+        if (lf < 0) {
+          keep(b, i, n);
+          return -1;
+        }
+        if (plen) {
+          keep(b, i, end);
+          s = text(part!.subarray(0, plen));
+          plen = 0;
+        } else s = text(b.subarray(i, end));
         i = lf + 1;
-        var s = line;
-        line = '';
         if (s.charAt(s.length - 1) == '\r') s = s.slice(0, -1);
-        var t = take(s);
+        t = take(s);
         if (t) return t < 0 ? t : i;
       }
       return -1;

@@ -764,12 +764,16 @@ class Emulator {
 
   /** A Proxy that records every property the bundle sets on an Espruino
    *  object: Espruino keeps its own state in visible properties there
-   *  (type, sckt, dSnd, ...), so no code may add or change any. */
+   *  (type, sckt, dSnd, ...), so no code may add or change any, except
+   *  `socket.clsNow = true`, Espruino's abortive close. */
   _watch(target, kind) {
     const self = this;
     return new Proxy(target, {
       set(t, key, value) {
-        self.foreign.add(kind + '.' + String(key));
+        // The one exception: setting Espruino's own close-now flag is how a
+        // socket is closed at once (socketserver.c reads it on every idle
+        // pass; end() sets it when nothing is pending).
+        if (!(kind === 'socket' && key === 'clsNow' && value === true)) self.foreign.add(kind + '.' + String(key));
         return Reflect.set(t, key, value);
       },
       defineProperty(t, key, desc) {
