@@ -53,6 +53,8 @@ export class Socket implements ConnectionHandler {
   private _last = 0;
   /** Counts for stats(). */
   private _n = { received: 0, sent: 0, refused: 0, dropped: 0, bufferedAmount: 0 };
+  /** A send() was refused, or left bytes queued: 'drain' is due when the queue empties. */
+  private _wantDrain = false;
   /** The target was told to end the TCP connection. */
   private _ended = false;
   /** The TCP connection is closed. */
@@ -77,6 +79,7 @@ export class Socket implements ConnectionHandler {
       if (o.queuePolicy == 'latest') n.dropped += out._drop();
       if (out._buffered + bytes.length > o.maxQueue) {
         n.refused++;
+        this._wantDrain = true;
         if (o.queuePolicy == 'close') this._shut(1013, this._s._host._bytes('send queue full'));
         return false;
       }
@@ -86,6 +89,9 @@ export class Socket implements ConnectionHandler {
       return false;
     }
     n.sent++;
+    // What the network could not take at once waits in the queue: 'drain'
+    // will say when it has gone.
+    if (out._buffered) this._wantDrain = true;
     return true;
   }
 
@@ -150,10 +156,20 @@ export class Socket implements ConnectionHandler {
 
   /** @internal Hands the socket up to `budget` bytes through `write`. Returns
    *  the count, or -1 (once) when all is written and the TCP connection should
-   *  be ended. Emits 'drain' when the queue of messages empties. */
+   *  be ended. Emits 'drain' (soon after) when the queue of messages empties
+   *  after a send() was refused or had to wait. */
   _flush(budget: number, write: Writer): number {
-    var c = this._c, out = c._out, queued = out._buffered, n = out._flush(budget, write);
-    if (queued && !out._buffered && c._state == OPEN) this.emit('drain');
+    var self = this, c = this._c, out = c._out, n = out._flush(budget, write);
+    // 'drain' comes from a timer, never from inside send(): a producer that
+    // sends again on 'drain' must not be re-entered.
+    if (this._wantDrain && !out._buffered && c._state == OPEN) {
+      this._wantDrain = false;
+      this._s._host._timer(function () {
+        // Sent into again meanwhile: 'drain' waits for the queue to empty again.
+        if (self._c._out._buffered) self._wantDrain = true;
+        else if (self._c._state == OPEN) self.emit('drain');
+      }, 0);
+    }
     if (n || this._ended || c._state != CLOSED || !out._empty()) return n;
     this._ended = true;
     this._arm(this._o.closeTimeout, this.terminate);
