@@ -15,6 +15,7 @@
 // and the bundle ships minified. Absolute times on a PC say nothing about a
 // board; the ratio between the approaches does.
 'use strict';
+const { freePort } = require('../test/helpers/free-port');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -145,16 +146,6 @@ setTimeout(function () { quit(); }, 1);
   }
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function echoBench() {
   const WebSocket = require('ws');

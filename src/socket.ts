@@ -52,7 +52,7 @@ export class Socket implements ConnectionHandler {
   /** When the last message arrived (ms), for the idle timeout. */
   private _last = 0;
   /** Counts for stats(). */
-  private _n = { received: 0, sent: 0, refused: 0, dropped: 0, bufferedAmount: 0 };
+  private _n = { received: 0, sent: 0, refused: 0, dropped: 0 };
   /** A send() was refused, or left bytes queued: 'drain' is due when the queue empties. */
   private _wantDrain = false;
   /** The target was told to end the TCP connection. */
@@ -114,8 +114,7 @@ export class Socket implements ConnectionHandler {
   /** Message counts, and the bytes still queued. */
   stats(): SocketStats {
     var n = this._n;
-    n.bufferedAmount = this._c._out._buffered;
-    return { received: n.received, sent: n.sent, refused: n.refused, dropped: n.dropped, bufferedAmount: n.bufferedAmount };
+    return { received: n.received, sent: n.sent, refused: n.refused, dropped: n.dropped, bufferedAmount: this._c._out._buffered };
   }
 
   /** Starts the closing handshake. code: 1000 or 3000-4999 (none sends an

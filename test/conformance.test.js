@@ -12,6 +12,7 @@
 //   the frame), nothing else, and the server closes TCP without waiting for
 //   our close frame.
 'use strict';
+const { freePort } = require('./helpers/free-port');
 
 const assert = require('assert');
 const net = require('net');
@@ -41,16 +42,6 @@ function profileOf(target) {
   return Object.assign({ scale: 1, slow: 1 }, PROFILES[target.name], target.conformance);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The options of the conformance echo server on this target. */
 function echoOptions(target, port) {

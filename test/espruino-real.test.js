@@ -11,6 +11,7 @@
 // (Modules.addCached, as the Web IDE and CLI do). Its console output is kept
 // and shown when a test fails; an "Uncaught" error in it fails the last test.
 'use strict';
+const { freePort } = require('./helpers/free-port');
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
@@ -24,17 +25,6 @@ const ESPRUINO = process.env.ESPRUINO;
 const BUNDLE = path.join(__dirname, '..', 'dist', 'espruino', 'web-socket-server.js');
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-/** A port that was free a moment ago. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));

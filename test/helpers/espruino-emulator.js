@@ -68,6 +68,7 @@
 //   sockets use TCP_NODELAY; a socket the board closes sends FIN (end()) and
 //   then discards what arrives, where lwIP would answer with RST.
 'use strict';
+const { freePort } = require('./free-port');
 
 const vm = require('vm');
 const net = require('net');
@@ -241,17 +242,6 @@ class ByteSink {
   }
 }
 
-/** A loopback port that was free a moment ago (Espruino cannot listen on 0). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Binds and listens on 127.0.0.1:port synchronously, as Espruino's listen()

@@ -2,6 +2,8 @@
 // `ws` clients and raw TCP clients, wait for events with a timeout, collect
 // events, and build/parse WebSocket frames and HTTP handshakes by hand.
 'use strict';
+const { freePort } = require('./free-port');
+const { frame: rawFrame } = require('./raw-client');
 const net = require('net');
 const crypto = require('crypto');
 const WebSocket = require('ws');
@@ -108,18 +110,6 @@ function collect(emitter, event) {
   return c;
 }
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** base64(SHA-1(key + GUID)), as RFC 6455 section 4.2.2 computes it. */
 function acceptFor(key) {
   return crypto.createHash('sha1').update(key + GUID).digest('base64');
@@ -147,33 +137,10 @@ function upgradeRequest(port, options) {
   return { key, text: line + '\r\n' + headers.map((h) => h[0] + ': ' + h[1] + '\r\n').join('') + '\r\n' };
 }
 
-/** A client frame: masked unless mask === false. */
+/** A client frame: masked unless mask === false (raw-client.js builds it). */
 function frame(opcode, payload, options) {
   const o = options || {};
-  const data = Buffer.from(payload || []);
-  const fin = o.fin === undefined ? true : o.fin;
-  const masked = o.mask !== false;
-  const len = data.length;
-  let head;
-  if (len < 126) {
-    head = Buffer.alloc(2);
-    head[1] = len;
-  } else if (len < 65536) {
-    head = Buffer.alloc(4);
-    head[1] = 126;
-    head.writeUInt16BE(len, 2);
-  } else {
-    head = Buffer.alloc(10);
-    head[1] = 127;
-    head.writeBigUInt64BE(BigInt(len), 2);
-  }
-  head[0] = (fin ? 0x80 : 0) | opcode;
-  if (!masked) return Buffer.concat([head, data]);
-  head[1] |= 0x80;
-  const key = o.maskKey || crypto.randomBytes(4);
-  const body = Buffer.alloc(len);
-  for (let i = 0; i < len; i++) body[i] = data[i] ^ key[i & 3];
-  return Buffer.concat([head, Buffer.from(key), body]);
+  return rawFrame({ opcode, payload: Buffer.from(payload || []), fin: o.fin, mask: o.mask, maskKey: o.maskKey });
 }
 
 /** Parses one frame from the start of `buf`: null if it is incomplete. */
