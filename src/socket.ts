@@ -55,6 +55,8 @@ export class Socket implements ConnectionHandler {
   private _n = { received: 0, sent: 0, refused: 0, dropped: 0 };
   /** A send() was refused, or left bytes queued: 'drain' is due when the queue empties. */
   private _wantDrain = false;
+  /** The timer that emits 'drain'. */
+  private _drainT: any;
   /** The target was told to end the TCP connection. */
   private _ended = false;
   /** The TCP connection is closed. */
@@ -163,7 +165,8 @@ export class Socket implements ConnectionHandler {
     // sends again on 'drain' must not be re-entered.
     if (this._wantDrain && !out._buffered && c._state == OPEN) {
       this._wantDrain = false;
-      this._s._host._timer(function () {
+      this._drainT = this._s._host._timer(function () {
+        self._drainT = undefined;
         // Sent into again meanwhile: 'drain' waits for the queue to empty again.
         if (self._c._out._buffered) self._wantDrain = true;
         else if (self._c._state == OPEN) self.emit('drain');
@@ -182,6 +185,7 @@ export class Socket implements ConnectionHandler {
     this._dead = true;
     this._arm(0, null);
     if (this._idle !== undefined) s._host._cancel(this._idle);
+    if (this._drainT !== undefined) s._host._cancel(this._drainT);
     c._state = CLOSED;
     s._closed(this);
     if (this.request) this.emit('close', c._code || 1006, c._reason);

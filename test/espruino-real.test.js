@@ -55,7 +55,14 @@ function echoApp(bundleSource, port) {
     'Modules.addCached("web-socket-server", ' + JSON.stringify(bundleSource) + ');',
     'var ws = require("web-socket-server");',
     'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxPayload: 200000, maxQueue: 200000});',
-    's.on("connection", function (c) { c.on("message", function (m) { c.send(m); }); });',
+    // Echo; "memory?" answers the blocks in use (after a garbage collection),
+    // "close me" closes from inside the handler. (Binary messages are never
+    // compared with ==: Espruino would turn the Uint8Array into "1,2,3...".)
+    's.on("connection", function (c) { c.on("message", function (m, bin) {',
+    '  if (!bin && m == "memory?") c.send(String(process.memory().usage));',
+    '  else if (!bin && m == "close me") c.close(4001, "bye");',
+    '  else c.send(m);',
+    '}); });',
     's.on("error", function (e) { print("SERVER ERROR " + e); });',
     's.start();',
     ''
@@ -377,6 +384,37 @@ const title = 'Espruino bundle on a real interpreter (' + (ESPRUINO ? ESPRUINO :
     } finally {
       s.destroy();
     }
+  });
+
+  it('frees every connection: memory in use returns to its baseline after connections that echo and close', async function () {
+    // Espruino counts an object's locks in 4 bits; an object locked 15 times
+    // is never freed. A call chain that is too deep while the handler runs
+    // would leave each connection's objects behind (hundreds of blocks).
+    async function usage() {
+      const w = await connect(port);
+      w.send('memory?');
+      const m = await w.next();
+      w.close(1000);
+      await w.closed;
+      return Number(m.data.toString());
+    }
+    await usage();
+    const base = await usage();
+    for (let k = 0; k < 12; k++) {
+      const w = await connect(port);
+      for (let j = 0; j < 3; j++) {
+        w.send('message ' + j);
+        assert.strictEqual((await w.next()).data.toString(), 'message ' + j);
+      }
+      if (k % 3 == 0) w.send('close me');
+      else if (k % 3 == 1) w.close(1000);
+      else w.close(4000, 'bye');
+      const closed = await w.closed;
+      assert.strictEqual(closed.code, k % 3 == 0 ? 4001 : k % 3 == 1 ? 1000 : 4000);
+    }
+    await delay(200);
+    const after = await usage();
+    assert.ok(after - base < 100, 'blocks in use: ' + base + ' before, ' + after + ' after 12 connections');
   });
 
   it('left no uncaught error on the interpreter console', async function () {

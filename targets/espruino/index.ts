@@ -21,32 +21,43 @@ var WRITE = small ? 268 : 536;
 
 function attach(server: Server, sock: any): void {
   // busy: a write is in Espruino's buffer and 'drain' has not come yet.
-  // out: the bytes of this write. big, bigStr: the message being sliced as a
-  // string (see put).
-  var busy = false, out = '', big: any = null, bigStr = '';
+  // queued: the timer of the next flush. out: the bytes of this write.
+  // bigStr: the message being sliced as a string (see put).
+  var busy = false, queued: any, out = '', bigStr = '';
   function put(d: Uint8Array, start: number, end: number): void {
     // Espruino cannot make a view that starts past byte 65535 of a buffer,
     // so pieces from further in are cut from a string of the whole message.
+    // The outbox hands out one message's bytes in order up to its end, so
+    // the string is made at its first such piece and dropped at its last.
+    // (Never compare typed arrays with === on Espruino: it compares them as
+    // "1,2,3..." strings, over 250 KB for a 70 KB message.)
     if (d.byteOffset + start < 65536) out += E.toString(d.subarray(start, end));
     else {
-      if (d !== big) bigStr = E.toString((big = d));
+      if (!bigStr) bigStr = E.toString(d);
       out += bigStr.substr(start, end - start);
-      if (end == d.length) big = bigStr = null as any;
+      if (end == d.length) bigStr = '';
     }
+  }
+  // Writes one piece. Run from a timer or 'drain', never from inside the
+  // application's handler: a deep call chain that keeps the Socket as `this`
+  // locks it 15 times, Espruino's limit, and it is then never freed.
+  function flush(): void {
+    queued = undefined;
+    if (busy) return;
+    busy = true;
+    out = '';
+    var r = s._flush(server._o.writeSize, put);
+    // write() and end() throw once the socket is closed; 'close' is on its way.
+    try {
+      if (out) sock.write(out);
+      else busy = false;
+      if (r < 0) sock.end();
+    } catch (e) {}
+    out = '';
   }
   var link: Link = {
     _kick: function () {
-      if (busy) return;
-      busy = true;
-      out = '';
-      var r = s._flush(server._o.writeSize, put);
-      // write() and end() throw once the socket is closed; 'close' is on its way.
-      try {
-        if (out) sock.write(out);
-        else busy = false;
-        if (r < 0) sock.end();
-      } catch (e) {}
-      out = '';
+      if (!busy && queued === undefined) queued = setTimeout(flush, 0);
     },
     _destroy: function () {
       // end() waits until Espruino's send buffer is empty, which a peer that
@@ -59,14 +70,23 @@ function attach(server: Server, sock: any): void {
   };
   var s: Socket = server._accept(link);
   function gone(): void {
+    if (queued !== undefined) clearTimeout(queued);
+    queued = undefined;
     s._gone();
   }
+  // Straight to the Connection (as Socket._data does), so that the Socket is
+  // not `this` of one more call level while the application's handler runs.
+  var c = s._c;
   sock.on('data', function (d: string) {
-    s._data(E.toUint8Array(d));
+    try {
+      c._receive(E.toUint8Array(d));
+    } catch (e) {
+      c._fail(1011, 'internal error');
+    }
   });
   sock.on('drain', function () {
     busy = false;
-    link._kick();
+    flush();
   });
   sock.on('error', function () {});
   sock.on('end', gone);
