@@ -43,6 +43,10 @@ export class Socket implements ConnectionHandler {
   request: Request | null = null;
   /** The subprotocol chosen from the server's `protocols`, or ''. */
   protocol = '';
+  /** This socket's send queue limit in bytes (0: none), and what send() does
+   *  past it; the server's options to begin with, and free to change. */
+  maxQueue: number;
+  queuePolicy: string;
   /** @internal */
   _c: Connection;
   /** The one timer of the handshake, heartbeat or close, whichever is due. */
@@ -65,6 +69,8 @@ export class Socket implements ConnectionHandler {
   /** @internal Made by the Server, never by applications. */
   constructor(private _s: SocketOwner, private _link: Link, private _o: Options) {
     this._c = new Connection(this, _o, _s._host);
+    this.maxQueue = _o.maxQueue;
+    this.queuePolicy = _o.queuePolicy;
     this._arm(_o.handshakeTimeout, this.terminate);
   }
 
@@ -77,12 +83,13 @@ export class Socket implements ConnectionHandler {
       bytes = this._s._host._bytes(toText(o.sendType, data));
       binary = o.sendType == OCTETS || !!(options && options.binary);
     }
-    if (c._state == OPEN && o.maxQueue && out._buffered + bytes.length > o.maxQueue) {
-      if (o.queuePolicy == 'latest') n.dropped += out._drop();
-      if (out._buffered + bytes.length > o.maxQueue) {
+    var max = this.maxQueue, policy = this.queuePolicy;
+    if (c._state == OPEN && max && out._buffered + bytes.length > max) {
+      if (policy == 'latest') n.dropped += out._drop();
+      if (out._buffered + bytes.length > max) {
         n.refused++;
         this._wantDrain = true;
-        if (o.queuePolicy == 'close') this._shut(1013, this._s._host._bytes('send queue full'));
+        if (policy == 'close') this._shut(1013, this._s._host._bytes('send queue full'));
         return false;
       }
     }

@@ -439,6 +439,25 @@ for (const target of targets) {
         await c.waitClosed();
       });
 
+      it("a socket's own maxQueue and queuePolicy override the server's", async function () {
+        // The server queues without limit; this one socket gets 'close' and QUEUE bytes.
+        const { c, conn, s } = await stalled('fail', { maxQueue: 0, closeTimeout: 15000 });
+        assert.strictEqual(s.maxQueue, 0);
+        assert.strictEqual(s.queuePolicy, 'fail');
+        s.maxQueue = QUEUE;
+        s.queuePolicy = 'close';
+        const accepted = await fillUntilRefused(s);
+        assert.ok(accepted >= 1 && s.stats().sent === accepted);
+        assert.strictEqual(s.isOpen(), false, 'closing, as its own policy says');
+        c.sock.resume();
+        await c.waitFor((x) => !!x.closeFrame || x.closed, 20000, 'the close frame');
+        assert.ok(c.closeFrame, 'a close frame arrived: ' + c.describe());
+        assert.strictEqual(c.closeFrame.code, 1013);
+        c.sock.end(raw.frame({ opcode: CLOSE, payload: raw.closePayload(1013) }));
+        const [code] = await conn.closes.next();
+        assert.strictEqual(code, 1013);
+      });
+
       it("'latest': queued messages not yet started are dropped and counted; the client gets those in flight and the latest, never a dropped one", async function () {
         const { c, s, drains } = await stalled('latest');
         // alive: the accepted messages not dropped, in order. The queue is a
