@@ -159,7 +159,7 @@ async function echoBench() {
     file,
     'Modules.addCached("web-socket-server", ' + JSON.stringify(fs.readFileSync(BUNDLE, 'utf8')) + ');\n' +
       'var ws = require("web-socket-server");\n' +
-      'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxPayload: 200000});\n' +
+      'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxPayload: 200000, maxQueue: 200000, pingInterval: 0});\n' +
       's.on("connection", function (c) { c.on("message", function (m) { c.send(m); }); });\n' +
       's.on("listening", function () { print("LISTENING"); });\n' +
       's.start();\n'
