@@ -2,6 +2,7 @@
 // behaves like Espruino where it matters (built-ins, net semantics), then the
 // built bundle under it, talking to the real `ws` client.
 'use strict';
+const { until } = require('./helpers/harness');
 
 const assert = require('assert');
 const fs = require('fs');
@@ -19,16 +20,6 @@ function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls until check() returns something other than undefined or false. */
-async function until(check, what, ms) {
-  const end = Date.now() + (ms || 5000);
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await delay(5);
-  }
-}
 
 /** Collects console output and "Uncaught" reports instead of printing them. */
 function recorder() {

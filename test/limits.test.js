@@ -8,7 +8,7 @@ const assert = require('assert');
 const net = require('net');
 const os = require('os');
 const { targets } = require('./helpers/targets');
-const { Harness, waitFor, delay, collect, upgradeRequest, newKey, frame, assertEcho } = require('./helpers/harness');
+const { Harness, waitFor, delay, until, collect, upgradeRequest, newKey, frame, assertEcho } = require('./helpers/harness');
 const raw = require('./helpers/raw-client');
 
 const TEXT = 1, CLOSE = 8, PING = 9;
@@ -61,15 +61,6 @@ function seqsOf(c) {
   });
 }
 
-async function until(check, what, ms) {
-  const end = Date.now() + (ms || 5000);
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await delay(5);
-  }
-}
 
 /** A non-loopback IPv4 address of this machine, or null. */
 function externalIPv4() {

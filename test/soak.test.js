@@ -9,18 +9,10 @@ const net = require('net');
 const crypto = require('crypto');
 const WebSocket = require('ws');
 const { targets } = require('./helpers/targets');
-const { Harness, delay } = require('./helpers/harness');
+const { Harness, delay, until } = require('./helpers/harness');
 
 const PLAN = { node: { cycles: 2000, parallel: 16 }, 'espruino-emulated': { cycles: 1000, parallel: 4 } };
 const ENDINGS = ['client-close', 'server-close', 'client-terminate', 'server-terminate'];
-
-async function until(pred, what, ms) {
-  const deadline = Date.now() + (ms || 5000);
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);
-    await delay(10);
-  }
-}
 
 /** Every TCP connection the server tracks (open or in its handshake): its
  *  private `_all` list, whose name the Espruino bundle mangles. */

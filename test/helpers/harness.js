@@ -462,8 +462,20 @@ function utf8Text(n) {
   return s;
 }
 
+/** Polls until check() returns something other than undefined or false, and returns it. */
+async function until(check, what, ms) {
+  const end = Date.now() + (ms || 5000);
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+    await delay(5);
+  }
+}
+
 module.exports = {
   GUID,
+  until,
   TIMEOUT,
   delay,
   withTimeout,
