@@ -8,10 +8,10 @@
 // In CLOSED nothing more is read, and the target ends the TCP connection as
 // soon as the outbox is empty.
 
-import { frameParser } from './frame-parser';
-import { messageReader, MessageSink } from './message-reader';
-import { outbox, Outbox, RAW } from './outbox';
-import { requestReader, RequestReader, Request, checkRequest, acceptResponse, errorResponse } from './handshake';
+import { FrameParser } from './frame-parser';
+import { MessageReader, MessageSink } from './message-reader';
+import { Outbox, RAW } from './outbox';
+import { RequestReader, Request, checkRequest, acceptResponse, errorResponse } from './handshake';
 import { TEXT, BINARY, CLOSE, PING, PONG, closePayload } from './frame-writer';
 import { isWireCloseCode } from './close-code';
 import { isUtf8 } from './utf8';
@@ -62,12 +62,12 @@ export class Connection implements MessageSink {
   _out: Outbox;
   /** Reads the request head, until the handshake is over. */
   private _head: RequestReader | null;
-  private _frames: (b: Uint8Array, i: number) => void;
+  private _frames: FrameParser;
 
   constructor(private _h: ConnectionHandler, limits: ConnectionLimits, private _o: Codec) {
-    this._out = outbox(limits.fragment);
-    this._head = requestReader(limits.maxHeader, _o._text);
-    this._frames = frameParser(messageReader(this, limits.maxPayload, limits.maxFragments));
+    this._out = new Outbox(limits.fragment);
+    this._head = new RequestReader(limits.maxHeader, _o._text);
+    this._frames = new FrameParser(new MessageReader(this, limits.maxPayload, limits.maxFragments));
   }
 
   /** Bytes from the peer. The chunk is unmasked in place, and views of it
@@ -88,7 +88,7 @@ export class Connection implements MessageSink {
       this._queue(RAW, acceptResponse(this._o._accept(req.headers['sec-websocket-key']), (answer as string) || ''));
       this._h._open(req);
     }
-    if (this._state < CLOSED && i < b.length) this._frames(b, i);
+    if (this._state < CLOSED && i < b.length) this._frames._push(b, i);
   }
 
   /** Queues a message; false if the connection is not open. */

@@ -22,57 +22,68 @@ export interface FrameSink {
 // mask, payload, and stopped for good after an error.
 var HEAD = 0, LENGTH = 1, EXT = 2, MASK = 3, DATA = 4, DEAD = 5;
 
-/** Returns the parser: a function that takes the bytes b[i..] of each chunk. */
-export function frameParser(sink: FrameSink): (b: Uint8Array, i: number) => void {
-  var st = HEAD, b0 = 0, need = 0, len = 0, left = 0, phase = 0, mask = new Uint8Array(4);
+// A class, not a closure: on Espruino every closure made per connection
+// carries its own copy of its code when the module was loaded into RAM.
+export class FrameParser {
+  private _st = HEAD;
+  private _b0 = 0;
+  private _need = 0;
+  private _len = 0;
+  private _left = 0;
+  private _phase = 0;
+  private _mask = new Uint8Array(4);
 
-  function bad(msg: string): void {
-    st = DEAD;
-    sink._fail(1002, msg);
-  }
+  constructor(private _sink: FrameSink) {}
 
-  return function (b: Uint8Array, i: number): void {
-    var n = b.length, c;
-    while (i < n && st != DEAD) {
+  /** Parses b[i..] of a chunk. Stops for good after an error. */
+  _push(b: Uint8Array, i: number): void {
+    var n = b.length, c, sink = this._sink, st;
+    while (i < n && (st = this._st) != DEAD) {
       if (st == DATA) {
-        c = i + left > n ? n : i + left;
-        phase = unmask(b, i, c, mask, phase);
-        left -= c - i;
-        if (!sink._frameData(b, i, c)) st = DEAD;
-        else if (!left) st = sink._frameEnd() ? HEAD : DEAD;
+        c = i + this._left > n ? n : i + this._left;
+        this._phase = unmask(b, i, c, this._mask, this._phase);
+        this._left -= c - i;
+        if (!sink._frameData(b, i, c)) this._st = DEAD;
+        else if (!this._left) this._st = sink._frameEnd() ? HEAD : DEAD;
         i = c;
       } else if (st == HEAD) {
-        c = b0 = b[i++];
-        if (c & 0x70) return bad('RSV bits set');
+        c = this._b0 = b[i++];
+        if (c & 0x70) return this._bad('RSV bits set');
         c &= 15;
-        if ((c > 2 && c < 8) || c > 10) return bad('bad opcode');
-        if (c > 7 && !(b0 & 0x80)) return bad('fragmented control frame');
-        st = LENGTH;
+        if ((c > 2 && c < 8) || c > 10) return this._bad('bad opcode');
+        if (c > 7 && !(this._b0 & 0x80)) return this._bad('fragmented control frame');
+        this._st = LENGTH;
       } else if (st == LENGTH) {
         c = b[i++];
-        if (!(c & 0x80)) return bad('unmasked frame');
+        if (!(c & 0x80)) return this._bad('unmasked frame');
         c &= 0x7f;
-        if (c > 125 && b0 & 8) return bad('control frame over 125 bytes');
-        len = c < 126 ? c : 0;
-        need = c < 126 ? 4 : c == 126 ? 2 : 8;
-        st = c < 126 ? MASK : EXT;
+        if (c > 125 && this._b0 & 8) return this._bad('control frame over 125 bytes');
+        this._len = c < 126 ? c : 0;
+        this._need = c < 126 ? 4 : c == 126 ? 2 : 8;
+        this._st = c < 126 ? MASK : EXT;
       } else if (st == EXT) {
         c = b[i++];
-        if (need == 8 && c & 0x80) return bad('length over 2^63');
+        if (this._need == 8 && c & 0x80) return this._bad('length over 2^63');
         // 64-bit lengths are built in floating point: no 32-bit shifts.
-        len = len * 256 + c;
-        if (!--need) {
-          st = MASK;
-          need = 4;
+        this._len = this._len * 256 + c;
+        if (!--this._need) {
+          this._st = MASK;
+          this._need = 4;
         }
       } else {
-        mask[4 - need] = b[i++];
-        if (!--need) {
-          left = len;
-          phase = 0;
-          st = !sink._frameStart(!!(b0 & 0x80), b0 & 15, len, n - i >= len) ? DEAD : len ? DATA : sink._frameEnd() ? HEAD : DEAD;
+        this._mask[4 - this._need] = b[i++];
+        if (!--this._need) {
+          c = this._len;
+          this._left = c;
+          this._phase = 0;
+          this._st = !sink._frameStart(!!(this._b0 & 0x80), this._b0 & 15, c, n - i >= c) ? DEAD : c ? DATA : sink._frameEnd() ? HEAD : DEAD;
         }
       }
     }
-  };
+  }
+
+  private _bad(msg: string): void {
+    this._st = DEAD;
+    this._sink._fail(1002, msg);
+  }
 }

@@ -26,35 +26,61 @@ var STATUS: { [code: number]: string } = {
   505: 'HTTP Version Not Supported'
 };
 
-export interface RequestReader {
+// A class, not a closure: on Espruino every closure made per connection
+// carries its own copy of its code when the module was loaded into RAM.
+export class RequestReader {
+  /** The request, filled in as its lines arrive. */
+  _req: Request = { method: '', path: '', version: '', headers: {} };
+  /** The bytes of a line that a chunk ended in the middle of (kept as bytes,
+   *  so that a character split between chunks decodes whole). */
+  private _part: Uint8Array | null = null;
+  private _plen = 0;
+  /** Bytes of the head so far. */
+  private _size = 0;
+
+  constructor(private _max: number, private _text: (b: Uint8Array) => string) {}
+
   /** Reads b[i..]. Returns the index just past the head once it is complete
    *  (bytes after it are frames), -1 when more is needed, or minus an HTTP
    *  status (-400, -431) when the head is malformed or too large. */
-  _push(b: Uint8Array, i: number): number;
-  /** The request, filled in as its lines arrive. */
-  _req: Request;
-}
+  _push(b: Uint8Array, i: number): number {
+    var n = b.length, lf, end, s, t;
+    while (i < n) {
+      lf = b.indexOf(10, i);
+      end = lf < 0 ? n : lf;
+      this._size += lf < 0 ? end - i : end - i + 1;
+      if (this._size > this._max) return -431;
+      if (lf < 0) {
+        this._keep(b, i, n);
+        return -1;
+      }
+      if (this._plen) {
+        this._keep(b, i, end);
+        s = this._text(this._part!.subarray(0, this._plen));
+        this._plen = 0;
+      } else s = this._text(b.subarray(i, end));
+      i = lf + 1;
+      if (s.charAt(s.length - 1) == '\r') s = s.slice(0, -1);
+      t = this._take(s);
+      if (t) return t < 0 ? t : i;
+    }
+    return -1;
+  }
 
-export function requestReader(max: number, text: (b: Uint8Array) => string): RequestReader {
-  // part/plen: the bytes of a line that a chunk ended in the middle of (kept
-  // as bytes, so a character split between chunks decodes whole); size:
-  // bytes of the head so far.
-  var part: Uint8Array | null = null, plen = 0, size = 0;
-  var r: Request = { method: '', path: '', version: '', headers: {} };
-
-  function keep(b: Uint8Array, i: number, end: number): void {
-    var need = plen + end - i;
+  private _keep(b: Uint8Array, i: number, end: number): void {
+    var part = this._part, plen = this._plen, need = plen + end - i;
     if (!part || part.length < need) {
       var grown = new Uint8Array(Math.max(need, 2 * plen, 64));
       if (part) grown.set(part.subarray(0, plen));
-      part = grown;
+      this._part = part = grown;
     }
     part.set(b.subarray(i, end), plen);
-    plen = need;
+    this._plen = need;
   }
 
   /** One complete line: 1 for the end of the head, 0 for more, -400 if malformed. */
-  function take(s: string): number {
+  private _take(s: string): number {
+    var r = this._req;
     if (!r.method) {
       var parts = s.split(' ');
       if (parts.length != 3 || !parts[0] || !parts[1]) return -400;
@@ -71,33 +97,6 @@ export function requestReader(max: number, text: (b: Uint8Array) => string): Req
     h[name] = Object.prototype.hasOwnProperty.call(h, name) ? h[name] + ', ' + value : value;
     return 0;
   }
-
-  return {
-    _push: function (b, i) {
-      var n = b.length, lf, end, s, t;
-      while (i < n) {
-        lf = b.indexOf(10, i);
-        end = lf < 0 ? n : lf;
-        size += lf < 0 ? end - i : end - i + 1;
-        if (size > max) return -431;
-        if (lf < 0) {
-          keep(b, i, n);
-          return -1;
-        }
-        if (plen) {
-          keep(b, i, end);
-          s = text(part!.subarray(0, plen));
-          plen = 0;
-        } else s = text(b.subarray(i, end));
-        i = lf + 1;
-        if (s.charAt(s.length - 1) == '\r') s = s.slice(0, -1);
-        t = take(s);
-        if (t) return t < 0 ? t : i;
-      }
-      return -1;
-    },
-    _req: r
-  };
 }
 
 /** Does the comma-separated header value contain this token (any case)? */

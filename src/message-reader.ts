@@ -13,83 +13,90 @@ export interface MessageSink {
   _fail(code: number, message: string): void;
 }
 
-/** @param max largest message in bytes; @param maxFrags most frames per message. */
-export function messageReader(sink: MessageSink, max: number, maxFrags: number): FrameSink {
-  // op: opcode of the message being read (0 none, 1 text, 2 binary);
-  // frameOp: of the current frame. buf/len: the message so far, or view: the
-  // whole message as a view of the chunk. ctl/ctlLen: a control frame's
-  // payload, kept apart since control frames may come between fragments.
-  // frags: frames of the current message so far.
-  var op = 0, frameOp = 0, fin = false, len = 0, ctlLen = 0, frags = 0;
-  var buf: Uint8Array | null = null, view: Uint8Array | null = null, ctl: Uint8Array | null = null;
-  var utf8 = new Utf8State();
+// A class, not a closure: on Espruino every closure made per connection
+// carries its own copy of its code when the module was loaded into RAM.
+export class MessageReader implements FrameSink {
+  /** Opcode of the message being read: 0 none, 1 text, 2 binary. */
+  private _op = 0;
+  /** Opcode of the current frame. */
+  private _frameOp = 0;
+  private _fin = false;
+  /** The message so far (_buf, _len bytes), or the whole message as a view of the chunk (_view). */
+  private _buf: Uint8Array | null = null;
+  private _len = 0;
+  private _view: Uint8Array | null = null;
+  /** Frames of the current message so far. */
+  private _frags = 0;
+  private _utf8 = new Utf8State();
+  /** A control frame's payload: kept apart, since control frames may come between fragments. */
+  private _ctl: Uint8Array | null = null;
+  private _ctlLen = 0;
 
-  function fail(code: number, message: string): boolean {
-    buf = view = ctl = null;
-    sink._fail(code, message);
-    return false;
+  /** @param _max largest message in bytes; @param _maxFrags most frames per message. */
+  constructor(private _sink: MessageSink, private _max: number, private _maxFrags: number) {}
+
+  _frameStart(fin: boolean, o: number, length: number, whole: boolean): boolean {
+    this._frameOp = o;
+    if (o > 7) {
+      this._ctl = new Uint8Array(length);
+      this._ctlLen = 0;
+      return true;
+    }
+    if (!o) {
+      if (!this._op) return this._fail(1002, 'nothing to continue');
+    } else {
+      if (this._op) return this._fail(1002, 'expected a continuation');
+      this._op = o;
+      this._len = this._frags = 0;
+      this._buf = this._view = null;
+      this._utf8.n = 0;
+    }
+    this._fin = fin;
+    var buf = this._buf, len = this._len, max = this._max, total = len + length;
+    if (total > max) return this._fail(1009, 'message over ' + max + ' bytes');
+    if (++this._frags > this._maxFrags) return this._fail(1009, 'message in over ' + this._maxFrags + ' frames');
+    if (!buf ? !fin || !whole || len : buf.length < total) {
+      // Exactly the size needed for a final frame; otherwise doubled (up to
+      // max), so that many fragments cost O(n) copying.
+      var grown = new Uint8Array(fin || !buf ? total : Math.max(total, Math.min(buf.length * 2, max)));
+      if (buf) grown.set(buf.subarray(0, len));
+      this._buf = grown;
+    }
+    return true;
   }
 
-  return {
-    _frameStart: function (f, o, length, whole) {
-      frameOp = o;
-      if (o > 7) {
-        ctl = new Uint8Array(length);
-        ctlLen = 0;
-        return true;
-      }
-      if (!o) {
-        if (!op) return fail(1002, 'nothing to continue');
-      } else {
-        if (op) return fail(1002, 'expected a continuation');
-        op = o;
-        len = frags = 0;
-        buf = view = null;
-        utf8.n = 0;
-      }
-      fin = f;
-      var total = len + length;
-      if (total > max) return fail(1009, 'message over ' + max + ' bytes');
-      if (++frags > maxFrags) return fail(1009, 'message in over ' + maxFrags + ' frames');
-      if (!buf ? !fin || !whole || len : buf.length < total) {
-        // Exactly the size needed for a final frame; otherwise doubled (up to
-        // max), so that many fragments cost O(n) copying.
-        var grown = new Uint8Array(fin || !buf ? total : Math.max(total, Math.min(buf.length * 2, max)));
-        if (buf) grown.set(buf.subarray(0, len));
-        buf = grown;
-      }
+  _frameData(b: Uint8Array, start: number, end: number): boolean {
+    var part = b.subarray(start, end);
+    if (this._frameOp > 7) {
+      this._ctl!.set(part, this._ctlLen);
+      this._ctlLen += end - start;
       return true;
-    },
+    }
+    if (this._op == 1 && !utf8Valid(this._utf8, b, start, end)) return this._fail(1007, 'invalid UTF-8');
+    if (this._buf) this._buf.set(part, this._len);
+    else this._view = part;
+    this._len += end - start;
+    return true;
+  }
 
-    _frameData: function (b, start, end) {
-      var part = b.subarray(start, end);
-      if (frameOp > 7) {
-        ctl!.set(part, ctlLen);
-        ctlLen += end - start;
-        return true;
-      }
-      if (op == 1 && !utf8Valid(utf8, b, start, end)) return fail(1007, 'invalid UTF-8');
-      if (buf) buf.set(part, len);
-      else view = part;
-      len += end - start;
-      return true;
-    },
+  _frameEnd(): boolean {
+    var data = this._ctl, op = this._op;
+    if (this._frameOp > 7) {
+      this._ctl = null;
+      return this._sink._control(this._frameOp, data!);
+    }
+    if (!this._fin) return true;
+    if (op == 1 && this._utf8.n) return this._fail(1007, 'invalid UTF-8');
+    data = this._buf ? this._buf.subarray(0, this._len) : this._view || new Uint8Array(0);
+    this._op = this._len = 0;
+    this._buf = this._view = null;
+    return this._sink._message(data, op == 2);
+  }
 
-    _frameEnd: function () {
-      var data = ctl;
-      if (frameOp > 7) {
-        ctl = null;
-        return sink._control(frameOp, data!);
-      }
-      if (!fin) return true;
-      if (op == 1 && utf8.n) return fail(1007, 'invalid UTF-8');
-      data = buf ? buf.subarray(0, len) : view || new Uint8Array(0);
-      var binary = op == 2;
-      op = len = 0;
-      buf = view = null;
-      return sink._message(data, binary);
-    },
-
-    _fail: fail
-  };
+  /** Drops what was being read and reports the error; returns false. */
+  _fail(code: number, message: string): boolean {
+    this._buf = this._view = this._ctl = null;
+    this._sink._fail(code, message);
+    return false;
+  }
 }
