@@ -14,83 +14,115 @@
 
 import { useHost, Server, Socket, Link, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
 import { GUID } from '../../src/handshake';
+import { Connection } from '../../src/connection';
+import { Writer } from '../../src/outbox';
 
 var net = require('net');
 var board = process.env.BOARD || '', small = board.indexOf('ESP8266') >= 0, esp32 = board.indexOf('ESP32') >= 0;
 var WRITE = small ? 268 : 536;
 
-function attach(server: Server, sock: any): void {
-  // busy: a write is in Espruino's buffer and 'drain' has not come yet.
-  // queued: the timer of the next flush. out: the bytes of this write.
-  // bigStr: the message being sliced as a string (see put).
-  var busy = false, queued: any, out = '', bigStr = '';
-  function put(d: Uint8Array, start: number, end: number): void {
+/**
+ * One TCP connection. A class with bound methods rather than closures: on
+ * Espruino each closure made per connection carries its own copy of its code
+ * when the module was loaded into RAM, and a bound method does not.
+ */
+class EspruinoLink implements Link {
+  /** A write is in Espruino's buffer and 'drain' has not come yet. */
+  private _busy = false;
+  /** The timer of the next flush. */
+  private _queued: any;
+  /** The bytes of this write. */
+  private _out = '';
+  /** The message being sliced as a string (see _put). */
+  private _bigStr = '';
+  private _s: Socket;
+  private _c: Connection;
+  private _putB: Writer;
+  private _flushB: () => void;
+
+  constructor(private _server: Server, private _sock: any) {
+    this._putB = this._put.bind(this);
+    this._flushB = this._flush.bind(this);
+    this._s = _server._accept(this);
+    this._c = this._s._c;
+    var gone = this._gone.bind(this);
+    _sock.on('data', this._data.bind(this));
+    _sock.on('drain', this._drain.bind(this));
+    _sock.on('error', gone);
+    _sock.on('end', gone);
+    _sock.on('close', gone);
+  }
+
+  /** Output is waiting: write it from a timer, never from inside the
+   *  application's handler. A call chain that deep keeps the Socket as `this`
+   *  so often that Espruino's 4-bit lock count saturates, and an object locked
+   *  15 times is never freed. */
+  _kick(): void {
+    if (!this._busy && this._queued === undefined) this._queued = setTimeout(this._flushB, 0);
+  }
+
+  _destroy(): void {
+    // end() waits until Espruino's send buffer is empty, which a peer that
+    // has stopped reading never allows. clsNow is Espruino's own close-now
+    // flag (what end() sets when nothing is pending): the socket closes on
+    // the next idle pass, unsent data or not. It is the one socket field
+    // this target ever writes.
+    this._sock.clsNow = true;
+  }
+
+  /** Writes one piece of at most writeSize bytes. */
+  private _flush(): void {
+    var sock = this._sock;
+    this._queued = undefined;
+    if (this._busy) return;
+    this._busy = true;
+    this._out = '';
+    var r = this._s._flush(this._server._o.writeSize, this._putB);
+    // write() and end() throw once the socket is closed; 'close' is on its way.
+    try {
+      if (this._out) sock.write(this._out);
+      else this._busy = false;
+      if (r < 0) sock.end();
+    } catch (e) {}
+    this._out = '';
+  }
+
+  private _put(d: Uint8Array, start: number, end: number): void {
     // Espruino cannot make a view that starts past byte 65535 of a buffer,
     // so pieces from further in are cut from a string of the whole message.
     // The outbox hands out one message's bytes in order up to its end, so
     // the string is made at its first such piece and dropped at its last.
     // (Never compare typed arrays with === on Espruino: it compares them as
     // "1,2,3..." strings, over 250 KB for a 70 KB message.)
-    if (d.byteOffset + start < 65536) out += E.toString(d.subarray(start, end));
+    if (d.byteOffset + start < 65536) this._out += E.toString(d.subarray(start, end));
     else {
-      if (!bigStr) bigStr = E.toString(d);
-      out += bigStr.substr(start, end - start);
-      if (end == d.length) bigStr = '';
+      if (!this._bigStr) this._bigStr = E.toString(d);
+      this._out += this._bigStr.substr(start, end - start);
+      if (end == d.length) this._bigStr = '';
     }
   }
-  // Writes one piece. Run from a timer or 'drain', never from inside the
-  // application's handler: a deep call chain that keeps the Socket as `this`
-  // locks it 15 times, Espruino's limit, and it is then never freed.
-  function flush(): void {
-    queued = undefined;
-    if (busy) return;
-    busy = true;
-    out = '';
-    var r = s._flush(server._o.writeSize, put);
-    // write() and end() throw once the socket is closed; 'close' is on its way.
+
+  /** Straight to the Connection (as Socket._data does), so that the Socket is
+   *  not `this` of one more call level while the application's handler runs. */
+  private _data(d: string): void {
     try {
-      if (out) sock.write(out);
-      else busy = false;
-      if (r < 0) sock.end();
-    } catch (e) {}
-    out = '';
-  }
-  var link: Link = {
-    _kick: function () {
-      if (!busy && queued === undefined) queued = setTimeout(flush, 0);
-    },
-    _destroy: function () {
-      // end() waits until Espruino's send buffer is empty, which a peer that
-      // has stopped reading never allows. clsNow is Espruino's own close-now
-      // flag (what end() sets when nothing is pending): the socket closes on
-      // the next idle pass, unsent data or not. It is the one socket field
-      // this target ever writes.
-      sock.clsNow = true;
-    }
-  };
-  var s: Socket = server._accept(link);
-  function gone(): void {
-    if (queued !== undefined) clearTimeout(queued);
-    queued = undefined;
-    s._gone();
-  }
-  // Straight to the Connection (as Socket._data does), so that the Socket is
-  // not `this` of one more call level while the application's handler runs.
-  var c = s._c;
-  sock.on('data', function (d: string) {
-    try {
-      c._receive(E.toUint8Array(d));
+      this._c._receive(E.toUint8Array(d));
     } catch (e) {
-      c._fail(1011, 'internal error');
+      this._c._fail(1011, 'internal error');
     }
-  });
-  sock.on('drain', function () {
-    busy = false;
-    flush();
-  });
-  sock.on('error', function () {});
-  sock.on('end', gone);
-  sock.on('close', gone);
+  }
+
+  private _drain(): void {
+    this._busy = false;
+    this._flush();
+  }
+
+  /** 'close' (or 'end', or 'error': Espruino reports the error, then closes). */
+  private _gone(): void {
+    if (this._queued !== undefined) clearTimeout(this._queued);
+    this._queued = undefined;
+    this._s._gone();
+  }
 }
 
 useHost({
@@ -111,7 +143,7 @@ useHost({
   },
   _listen: function (server, port) {
     var srv = net.createServer(function (sock: any) {
-      attach(server as Server, sock);
+      new EspruinoLink(server as Server, sock);
     });
     var err: any;
     try {
