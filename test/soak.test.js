@@ -11,7 +11,7 @@ const WebSocket = require('ws');
 const { targets } = require('./helpers/targets');
 const { Harness, delay, until } = require('./helpers/harness');
 
-const PLAN = { node: { cycles: 2000, parallel: 16 }, 'espruino-emulated': { cycles: 1000, parallel: 4 } };
+const PLAN = { node: { cycles: 2000, parallel: 16 }, 'espruino-emulated': { cycles: 2000, parallel: 4 } };
 const ENDINGS = ['client-close', 'server-close', 'client-terminate', 'server-terminate'];
 
 /** Every TCP connection the server tracks (open or in its handshake): its
