@@ -71,24 +71,29 @@ export class Connection implements MessageSink {
   }
 
   /** Bytes from the peer. The chunk is unmasked in place, and views of it
-   *  may be delivered as messages: the caller must not reuse it. */
+   *  may be delivered as messages: the caller must not reuse it. Never throws:
+   *  should a bug in this code throw, it costs this connection only (1011). */
   _receive(b: Uint8Array): void {
     var i = 0, head = this._head;
-    if (head) {
-      i = head._push(b, 0);
-      if (i == -1) return;
-      var req = head._req, answer = i < 0 ? -i : checkRequest(req) || this._h._request(req);
-      this._head = null;
-      if (typeof answer == 'number' && answer) {
-        this._state = CLOSED;
-        this._queue(RAW, errorResponse(answer));
-        return;
+    try {
+      if (head) {
+        i = head._push(b, 0);
+        if (i == -1) return;
+        var req = head._req, answer = i < 0 ? -i : checkRequest(req) || this._h._request(req);
+        this._head = null;
+        if (typeof answer == 'number' && answer) {
+          this._state = CLOSED;
+          this._queue(RAW, errorResponse(answer));
+          return;
+        }
+        this._state = OPEN;
+        this._queue(RAW, acceptResponse(this._o._accept(req.headers['sec-websocket-key']), (answer as string) || ''));
+        this._h._open(req);
       }
-      this._state = OPEN;
-      this._queue(RAW, acceptResponse(this._o._accept(req.headers['sec-websocket-key']), (answer as string) || ''));
-      this._h._open(req);
+      if (this._state < CLOSED && i < b.length) this._frames._push(b, i);
+    } catch (e) {
+      this._fail(1011, 'internal error');
     }
-    if (this._state < CLOSED && i < b.length) this._frames._push(b, i);
   }
 
   /** Queues a message; false if the connection is not open. */

@@ -152,16 +152,6 @@ export class Socket implements ConnectionHandler {
 
   // ---- for the target ----
 
-  /** @internal Bytes from the network. */
-  _data(b: Uint8Array): void {
-    try {
-      this._c._receive(b);
-    } catch (e) {
-      // No known input gets here; if a bug does, it costs this connection only.
-      this._c._fail(1011, 'internal error');
-    }
-  }
-
   /** @internal Hands the socket up to `budget` bytes through `write`. Returns
    *  the count, or -1 (once) when all is written and the TCP connection should
    *  be ended. Emits 'drain' (soon after) when the queue of messages empties

@@ -102,14 +102,10 @@ class EspruinoLink implements Link {
     }
   }
 
-  /** Straight to the Connection (as Socket._data does), so that the Socket is
-   *  not `this` of one more call level while the application's handler runs. */
+  /** Straight to the Connection, so that the Socket is not `this` of one
+   *  more call level while the application's handler runs. */
   private _data(d: string): void {
-    try {
-      this._c._receive(E.toUint8Array(d));
-    } catch (e) {
-      this._c._fail(1011, 'internal error');
-    }
+    this._c._receive(E.toUint8Array(d));
   }
 
   private _drain(): void {

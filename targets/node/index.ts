@@ -31,10 +31,10 @@ function attach(server: Server, sock: net.Socket): void {
   function write(b: Uint8Array, start: number, end: number): void {
     if (!sock.write(start || end < b.length ? b.subarray(start, end) : b)) blocked = true;
   }
-  var s: Socket = server._accept(link);
+  var s: Socket = server._accept(link), c = s._c;
   sock.setNoDelay(true);
   sock.on('data', function (b: Buffer) {
-    s._data(b);
+    c._receive(b);
   });
   sock.on('drain', function () {
     blocked = false;
