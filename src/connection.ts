@@ -1,17 +1,24 @@
 // One WebSocket connection as a state machine, with no I/O of its own:
-// bytes go in through receive(), events come out through the handler, and
-// bytes to send wait in the outbox until the target flushes them.
+// bytes go in through receive() (protocol.ts), events come out through the
+// handler methods of the connection's record, and bytes to send wait in the
+// send queue until the target flushes them (outbox.ts).
 //
 //   CONNECTING --101--> OPEN --close sent--> CLOSING --close received--> CLOSED
 //        \--error response--> CLOSED      \--close received or error--> CLOSED
 //
 // In CLOSED nothing more is read, and the target ends the TCP connection as
-// soon as the outbox is empty.
+// soon as the send queue is empty.
+//
+// A connection's whole state is one flat record (the application's Socket
+// object), and each step of the core (handshake, frame parser, message
+// reader, send queue) is a set of functions over the fields it owns. On a
+// microcontroller that is one object per connection instead of seven, and no
+// closure per connection.
 
-import { FrameParser } from './frame-parser';
-import { MessageReader, MessageSink } from './message-reader';
-import { Outbox, RAW } from './outbox';
-import { RequestReader, Request, checkRequest, acceptResponse, errorResponse } from './handshake';
+import { ParserState } from './frame-parser';
+import { ReaderState } from './message-reader';
+import { OutboxState, outAdd, outControl } from './outbox';
+import { HeadReader, Request } from './handshake';
 import { TEXT, BINARY, CLOSE, PING, PONG, closePayload } from './frame-writer';
 import { isWireCloseCode } from './close-code';
 import { isUtf8 } from './utf8';
@@ -40,7 +47,8 @@ export interface Codec {
   _accept(key: string): string;
 }
 
-export interface ConnectionHandler {
+/** What the connection tells its owner. */
+export interface Handler {
   /** A valid upgrade request: an HTTP status refuses it; 0 or a string
    *  accepts it, the string holding extra response header lines. */
   _request(req: Request): number | string;
@@ -49,118 +57,82 @@ export interface ConnectionHandler {
   _pong(payload: Uint8Array): void;
   /** The peer broke the protocol; a close frame with `code` is on its way. */
   _error(code: number, message: string): void;
-  /** Bytes are waiting in the outbox. */
+  /** Bytes are waiting in the send queue. */
   _output(): void;
 }
 
-export class Connection implements MessageSink {
-  _state = CONNECTING;
+/** The connection's record: the handler, and the fields of every step. */
+export interface Conn extends Handler, ParserState, ReaderState, OutboxState {
+  _state: number;
   /** The close code and reason to report: from the peer's close frame, or
    *  of the error that failed the connection; 0 if there was none. */
-  _code = 0;
-  _reason = '';
-  _out: Outbox;
+  _code: number;
+  _reason: string;
+  _o: ConnectionLimits;
+  _k: Codec;
   /** Reads the request head, until the handshake is over. */
-  private _head: RequestReader | null;
-  private _frames: FrameParser;
+  _hd: HeadReader | null;
+}
 
-  constructor(private _h: ConnectionHandler, limits: ConnectionLimits, private _o: Codec) {
-    this._out = new Outbox(limits.fragment);
-    this._head = new RequestReader(limits.maxHeader, _o._text);
-    this._frames = new FrameParser(new MessageReader(this, limits.maxPayload, limits.maxFragments));
-  }
+/** Queues a message; false if the connection is not open. */
+export function connSend(c: Conn, data: Uint8Array, binary: boolean): boolean {
+  return c._state == OPEN && queue(c, binary ? BINARY : TEXT, data);
+}
 
-  /** Bytes from the peer. The chunk is unmasked in place, and views of it
-   *  may be delivered as messages: the caller must not reuse it. Never throws:
-   *  should a bug in this code throw, it costs this connection only (1011). */
-  _receive(b: Uint8Array): void {
-    var i = 0, head = this._head;
-    try {
-      if (head) {
-        i = head._push(b, 0);
-        if (i == -1) return;
-        var req = head._req, answer = i < 0 ? -i : checkRequest(req) || this._h._request(req);
-        this._head = null;
-        if (typeof answer == 'number' && answer) {
-          this._state = CLOSED;
-          this._queue(RAW, errorResponse(answer));
-          return;
-        }
-        this._state = OPEN;
-        this._queue(RAW, acceptResponse(this._o._accept(req.headers['sec-websocket-key']), (answer as string) || ''));
-        this._h._open(req);
-      }
-      if (this._state < CLOSED && i < b.length) this._frames._push(b, i);
-    } catch (e) {
-      this._fail(1011, 'internal error');
-    }
-  }
+export function connPing(c: Conn, payload: Uint8Array): boolean {
+  return c._state == OPEN && queue(c, PING, payload);
+}
 
-  /** Queues a message; false if the connection is not open. */
-  _send(data: Uint8Array, binary: boolean): boolean {
-    return this._state == OPEN && this._queue(binary ? BINARY : TEXT, data);
-  }
+/** Starts the closing handshake. The code and reason must already be valid. */
+export function connClose(c: Conn, code: number, reason: Uint8Array): void {
+  if (c._state == OPEN) {
+    c._state = CLOSING;
+    queue(c, CLOSE, closePayload(code, reason));
+  } else if (!c._state) c._state = CLOSED;
+}
 
-  _ping(payload: Uint8Array): boolean {
-    return this._state == OPEN && this._queue(PING, payload);
-  }
-
-  /** Starts the closing handshake. The code and reason must already be valid. */
-  _close(code: number, reason: Uint8Array): void {
-    if (this._state == OPEN) {
-      this._state = CLOSING;
-      this._queue(CLOSE, closePayload(code, reason));
-    } else if (!this._state) this._state = CLOSED;
-  }
-
-  _message(data: Uint8Array, binary: boolean): boolean {
-    this._h._message(data, binary);
-    return this._state != CLOSED;
-  }
-
-  /** Answers pings, reports pongs, and completes the closing handshake.
-   *  Returns false once the connection is closed: nothing more is read. */
-  _control(op: number, p: Uint8Array): boolean {
-    if (op == PING) {
-      if (this._state == OPEN) this._queue(PONG, p);
-    } else if (op == PONG) this._h._pong(p);
+/** A control frame from the peer: answers pings, reports pongs, and completes
+ *  the closing handshake. */
+export function onControl(c: Conn, op: number, p: Uint8Array): void {
+  if (op == PING) {
+    if (c._state == OPEN) queue(c, PONG, p);
+  } else if (op == PONG) c._pong(p);
+  else {
+    var code = p.length ? (p[0] << 8) | p[1] : 1005, reason = p.subarray(2);
+    if (p.length == 1 || (p.length && !isWireCloseCode(code))) fail(c, 1002, 'bad close code');
+    else if (!isUtf8(reason)) fail(c, 1007, 'invalid UTF-8');
     else {
-      var code = p.length ? (p[0] << 8) | p[1] : 1005, reason = p.subarray(2);
-      if (p.length == 1 || (p.length && !isWireCloseCode(code))) this._fail(1002, 'bad close code');
-      else if (!isUtf8(reason)) this._fail(1007, 'invalid UTF-8');
-      else {
-        this._code = code;
-        this._reason = this._o._text(reason);
-        // Answer a close with a close (echoing the code), unless ours went first.
-        var open = this._state == OPEN;
-        this._state = CLOSED;
-        // Either way the target can now end the TCP connection (the server
-        // closes it first, RFC 6455 section 7.1.1).
-        if (open) this._queue(CLOSE, closePayload(code, reason.subarray(0, 0)));
-        else this._h._output();
-      }
+      c._code = code;
+      c._reason = c._k._text(reason);
+      // Answer a close with a close (echoing the code), unless ours went first.
+      // Either way the target can now end the TCP connection (the server
+      // closes it first, RFC 6455 section 7.1.1).
+      var st = c._state;
+      c._state = CLOSED;
+      if (st == OPEN) queue(c, CLOSE, closePayload(code, reason.subarray(0, 0)));
+      else c._output();
     }
-    return this._state != CLOSED;
   }
+}
 
-  _fail(code: number, message: string): void {
-    var st = this._state;
-    if (st == CLOSED) return;
-    this._code = code;
-    this._reason = message;
-    this._state = CLOSED;
-    this._h._error(code, message);
-    if (st == OPEN) this._queue(CLOSE, closePayload(code, this._o._bytes(message)));
-    else this._h._output();
-  }
+/** Fails the connection: reports the error and sends a close frame with its
+ *  code (or, before the handshake is over, just ends the connection). */
+export function fail(c: Conn, code: number, message: string): void {
+  var st = c._state;
+  if (st == CLOSED) return;
+  c._code = code;
+  c._reason = message;
+  c._state = CLOSED;
+  c._error(code, message);
+  if (st == OPEN) queue(c, CLOSE, closePayload(code, c._k._bytes(message)));
+  else c._output();
+}
 
-  /** Queues bytes (a string is an HTTP response) and tells the handler. */
-  private _queue(op: number, data: any): boolean {
-    var out = this._out;
-    if (typeof data == 'string') out._add(op, this._o._bytes(data));
-    else if (op == PING || op == PONG) out._addControl(op, data);
-    else out._add(op, data);
-    this._h._output();
-    return true;
-  }
+/** Queues bytes (a string is an HTTP response) and tells the handler. */
+export function queue(c: Conn, op: number, data: any): boolean {
+  if (typeof data == 'string') data = c._k._bytes(data);
+  if (op == PING || op == PONG) outControl(c, op, data);
+  else outAdd(c, op, data);
+  c._output();
+  return true;
 }

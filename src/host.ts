@@ -2,15 +2,24 @@
 // ECMAScript 5. Everything else, protocol and API, is shared.
 
 import { Codec } from './connection';
+import { Server } from './server';
+import { Socket } from './socket';
 
 /** _text decodes UTF-8 where strings are UTF-16 (Node), and keeps the bytes
  *  where strings are bytes (Espruino); _bytes is its reverse. */
 export interface Host extends Codec {
-  _timer(fn: () => void, ms: number): any;
+  /** Calls fn(arg) after ms milliseconds (a timer per call, never a closure). */
+  _timer(fn: (arg: any) => void, ms: number, arg: any): any;
+  /** Cancels a timer; does nothing for undefined. */
   _cancel(t: any): void;
-  /** Starts listening; the target calls server._accept(link) for each TCP
-   *  connection, then server._listening(port), or server._failed(error). */
-  _listen(server: ServerLike, port: number, hostInterface: string): Listener;
+  /** Starts listening; the target makes a new Socket(server) for each TCP
+   *  connection, and emits 'listening' (with the port) or calls serverFailed(). */
+  _listen(server: Server, port: number, hostInterface: string): Listener;
+  /** Output is waiting on this socket: pull it with flush() while the TCP
+   *  connection takes it. */
+  _kick(s: Socket): void;
+  /** Drops the socket's TCP connection now. The target then calls gone(s). */
+  _destroy(s: Socket): void;
   /** Defaults for options the user does not give. */
   _defaults: Limits;
 }
@@ -37,15 +46,9 @@ export interface Listener {
   _close(): void;
 }
 
-/** One TCP connection, as the target drives it. */
-export interface Link {
-  /** Output is waiting: pull it with socket._flush() while the socket takes it. */
-  _kick(): void;
-  /** Drops the TCP connection now. The target then calls socket._gone(). */
-  _destroy(): void;
-}
+/** The target's host, set once before any Server is made. */
+export var host: Host;
 
-export interface ServerLike {
-  _listening(port: number): void;
-  _failed(e: any): void;
+export function useHost(h: Host): void {
+  host = h;
 }

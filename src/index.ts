@@ -1,5 +1,6 @@
 // The shared module surface; each target re-exports it after useHost().
-export { Server, ServerOptions, useHost } from './server';
-export { Socket } from './socket';
+export { Server, ServerOptions, serverFailed } from './server';
+export { Socket, flush, gone } from './socket';
+export { receive } from './protocol';
 export { supportedReceiveTypes, supportedSendTypes } from './message-types';
-export { Host, Link, Listener, Limits } from './host';
+export { Host, Listener, Limits, useHost } from './host';

@@ -3,8 +3,8 @@
 // error(err).
 
 import { Emitter, addEmitter } from './emitter';
-import { Socket } from './socket';
-import { Host, Link, Listener, Limits } from './host';
+import { Socket, Options, shut } from './socket';
+import { host, Listener } from './host';
 import { Request } from './handshake';
 import { isSupportedType, JSON_TYPE } from './message-types';
 
@@ -55,13 +55,6 @@ export interface ServerOptions {
   protocols?: string[];
 }
 
-var host: Host;
-
-/** Called once by the target, before any Server is made. */
-export function useHost(h: Host): void {
-  host = h;
-}
-
 /** Defaults shared by every target; the host adds its limits. */
 var DEFAULTS: any = {
   hostInterface: 'localhost',
@@ -76,41 +69,29 @@ var DEFAULTS: any = {
 };
 
 function fill(o: any, given: any, defaults: any): void {
-  for (var k in defaults) o[k] = given[k] === undefined || given[k] === null ? defaults[k] : given[k];
-}
-
-/** The options with defaults filled in. */
-export interface Options extends Limits {
-  hostInterface: string;
-  port: number;
-  receiveType: string;
-  sendType: string;
-  queuePolicy: string;
-  path: string | null;
-  origins: string[] | null;
-  verify: ((request: Request) => any) | null;
-  protocols: string[] | null;
+  for (var k in defaults) o[k] = given[k] == null ? defaults[k] : given[k];
 }
 
 export interface Server extends Emitter {}
 
 export class Server {
-  /** @internal */
-  _host: Host;
+  /** Open sockets. */
+  sockets: Socket[];
+  /** @internal Every TCP connection, open or still in its handshake. */
+  _all: Socket[];
   /** @internal */
   _o: Options;
-  /** Open sockets. */
-  sockets: Socket[] = [];
-  /** Every TCP connection, open or still in its handshake. */
-  private _all: Socket[] = [];
-  private _l: Listener | null = null;
+  /** @internal */
+  _l: Listener | null;
 
   constructor(options?: ServerOptions) {
     var o: any = {}, given = options || {};
     fill(o, given, DEFAULTS);
     fill(o, given, host._defaults);
-    this._host = host;
     this._o = o;
+    this.sockets = [];
+    this._all = [];
+    this._l = null;
     if (!isSupportedType(o.receiveType) || !isSupportedType(o.sendType) || !/^(fail|close|latest)$/.test(o.queuePolicy)) {
       throw new TypeError('unsupported option: ' + o.receiveType + ', ' + o.sendType + ', ' + o.queuePolicy);
     }
@@ -126,76 +107,14 @@ export class Server {
     var all = this._all.slice(), l = this._l;
     this._l = null;
     if (l) l._close();
-    for (var i = 0; i < all.length; i++) all[i]._shut(1001, new Uint8Array(0));
-  }
-
-  // ---- for the target ----
-
-  /** @internal A new TCP connection. */
-  _accept(link: Link): Socket {
-    var s = new Socket(this, link, this._o);
-    this._all.push(s);
-    return s;
-  }
-
-  /** @internal */
-  _listening(port: number): void {
-    this.emit('listening', port);
-  }
-
-  /** @internal */
-  _failed(e: any): void {
-    this._l = null;
-    if (!this.emit('error', e)) throw e;
-  }
-
-  // ---- for sockets ----
-
-  /** @internal The server's own checks of a valid upgrade request: an HTTP
-   *  status refuses it; a string accepts it with these extra header lines. */
-  _check(req: Request, s: Socket): number | string {
-    var o = this._o, h = req.headers, v: any, i: number;
-    if (o.path && req.path.split('?')[0] != o.path) return 404;
-    if (o.origins && h['origin'] && o.origins.indexOf(h['origin']) < 0) return 403;
-    if (this.sockets.length >= o.maxConnections) return 503;
-    if (o.verify) {
-      try {
-        v = o.verify(req);
-      } catch (e) {
-        return 500;
-      }
-      if (v === false) return 403;
-      if (typeof v == 'number' && v) return v;
-    }
-    // The first of our subprotocols that the client offers (case-sensitive).
-    var offered = ',' + (h['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',';
-    if (o.protocols) {
-      for (i = 0; i < o.protocols.length; i++) {
-        if (offered.indexOf(',' + o.protocols[i] + ',') >= 0) {
-          s.protocol = o.protocols[i];
-          return 'Sec-WebSocket-Protocol: ' + s.protocol + '\r\n';
-        }
-      }
-    }
-    return '';
-  }
-
-  /** @internal */
-  _open(s: Socket): void {
-    this.sockets.push(s);
-    this.emit('connection', s);
-  }
-
-  /** @internal */
-  _closed(s: Socket): void {
-    remove(this._all, s);
-    remove(this.sockets, s);
+    for (var i = 0; i < all.length; i++) shut(all[i], 1001, new Uint8Array(0));
   }
 }
 
 addEmitter(Server.prototype);
 
-function remove(list: Socket[], s: Socket): void {
-  var i = list.indexOf(s);
-  if (i >= 0) list.splice(i, 1);
+/** For the target: listening failed. */
+export function serverFailed(server: Server, e: any): void {
+  server._l = null;
+  if (!server.emit('error', e)) throw e;
 }

@@ -1,23 +1,40 @@
 // The Accessors Socket: one client connection, as the application sees it.
 // Events: open, message(value, isBinary), close(code, reason), error(err),
 // pong(payload), drain.
+//
+// The Socket object is also the connection's record of state (connection.ts):
+// the core's steps and the target keep their fields in it, so that a
+// connection costs one object on a microcontroller.
 
 import { Emitter, addEmitter } from './emitter';
-import { Connection, ConnectionHandler, OPEN, CLOSED } from './connection';
+import { connInit } from './protocol';
+import { Conn, Handler, connSend, connPing, connClose, OPEN, CLOSED } from './connection';
 import { Request } from './handshake';
-import { Host, Link } from './host';
-import { Writer } from './outbox';
-import { Options } from './server';
+import { host, Limits } from './host';
+import { Writer, outFlush, outEmpty, outDrop } from './outbox';
 import { isAppCloseCode, MAX_REASON } from './close-code';
 import { binaryView, toText, fromWire, OCTETS } from './message-types';
 
+/** The server's options, with the defaults filled in (see ServerOptions in server.ts). */
+export interface Options extends Limits {
+  hostInterface: string;
+  port: number;
+  receiveType: string;
+  sendType: string;
+  queuePolicy: string;
+  path: string | null;
+  origins: string[] | null;
+  verify: ((request: Request) => any) | null;
+  protocols: string[] | null;
+}
+
 /** What a Socket needs from its Server. */
-export interface SocketOwner {
-  _host: Host;
+export interface SocketOwner extends Emitter {
   _o: Options;
-  _check(req: Request, s: Socket): number | string;
-  _open(s: Socket): void;
-  _closed(s: Socket): void;
+  /** Open sockets. */
+  sockets: Socket[];
+  /** Every TCP connection, open or still in its handshake. */
+  _all: Socket[];
 }
 
 /** What stats() reports. */
@@ -34,186 +51,151 @@ export interface SocketStats {
   bufferedAmount: number;
 }
 
+export interface Socket extends Emitter, Conn {
+  /** @internal */
+  _o: Options;
+  /** @internal The server. */
+  _s: SocketOwner;
+  /** @internal The one timer of the handshake, heartbeat or close, whichever
+   *  is due, and what it calls. */
+  _timer: any;
+  _tfn: ((s: Socket) => void) | null;
+  /** @internal The idle timer, when idleTimeout is set, and when the last
+   *  message arrived (ms). */
+  _idle: any;
+  _last: number;
+  /** @internal Counts for stats(): received, sent, refused, dropped. */
+  _nr: number;
+  _ns: number;
+  _nf: number;
+  _nd: number;
+  /** @internal A send() was refused, or left bytes queued: 'drain' is due
+   *  when the queue empties; _dt: the timer that emits it. */
+  _wd: boolean;
+  _dt: any;
+  /** @internal The TCP connection: 0 open, 1 the target was told to end it, 2 closed. */
+  _end: number;
+}
+
 var EMPTY = new Uint8Array(0);
 
-export interface Socket extends Emitter {}
-
-export class Socket implements ConnectionHandler {
+export class Socket implements Handler {
   /** The upgrade request (method, path, version, lower-cased headers). */
-  request: Request | null = null;
+  request: Request | null;
   /** The subprotocol chosen from the server's `protocols`, or ''. */
-  protocol = '';
+  protocol: string;
   /** This socket's send queue limit in bytes (0: none), and what send() does
    *  past it; the server's options to begin with, and free to change. */
   maxQueue: number;
   queuePolicy: string;
-  /** @internal */
-  _c: Connection;
-  /** The one timer of the handshake, heartbeat or close, whichever is due. */
-  private _timer: any;
-  /** The idle timer, when idleTimeout is set. */
-  private _idle: any;
-  /** When the last message arrived (ms), for the idle timeout. */
-  private _last = 0;
-  /** Counts for stats(). */
-  private _n = { received: 0, sent: 0, refused: 0, dropped: 0 };
-  /** A send() was refused, or left bytes queued: 'drain' is due when the queue empties. */
-  private _wantDrain = false;
-  /** The timer that emits 'drain'. */
-  private _drainT: any;
-  /** The target was told to end the TCP connection. */
-  private _ended = false;
-  /** The TCP connection is closed. */
-  private _dead = false;
 
-  /** @internal Made by the Server, never by applications. */
-  constructor(private _s: SocketOwner, private _link: Link, private _o: Options) {
-    this._c = new Connection(this, _o, _s._host);
-    this.maxQueue = _o.maxQueue;
-    this.queuePolicy = _o.queuePolicy;
-    this._arm(_o.handshakeTimeout, this.terminate);
+  /** @internal Made by the target for each TCP connection, never by applications. */
+  constructor(server: SocketOwner) {
+    var o = server._o;
+    connInit(this, o, host);
+    this._s = server;
+    this.request = null;
+    this.protocol = '';
+    this.maxQueue = o.maxQueue;
+    this.queuePolicy = o.queuePolicy;
+    this._nr = this._ns = this._nf = this._nd = this._last = this._end = 0;
+    this._wd = false;
+    server._all.push(this);
+    arm(this, o.handshakeTimeout, kill);
   }
 
   /** Sends a message, converted by the server's sendType (see README).
    *  Returns false if it was not queued: the socket is not open, or the
    *  queue is full (see maxQueue and queuePolicy). */
   send(data: any, options?: { binary?: boolean }): boolean {
-    var o = this._o, c = this._c, out = c._out, n = this._n, bytes = binaryView(data), binary = !!bytes;
+    var s = this, type = s._o.sendType, bytes = binaryView(data), binary = !!bytes, max = s.maxQueue, policy = s.queuePolicy;
     if (!bytes) {
-      bytes = this._s._host._bytes(toText(o.sendType, data));
-      binary = o.sendType == OCTETS || !!(options && options.binary);
+      bytes = host._bytes(toText(type, data));
+      binary = type == OCTETS || !!(options && options.binary);
     }
-    var max = this.maxQueue, policy = this.queuePolicy;
-    if (c._state == OPEN && max && out._buffered + bytes.length > max) {
-      if (policy == 'latest') n.dropped += out._drop();
-      if (out._buffered + bytes.length > max) {
-        n.refused++;
-        this._wantDrain = true;
-        if (policy == 'close') this._shut(1013, this._s._host._bytes('send queue full'));
+    if (s._state == OPEN && max && s.bufferedAmount + bytes.length > max) {
+      if (policy == 'latest') s._nd += outDrop(s);
+      if (s.bufferedAmount + bytes.length > max) {
+        s._nf++;
+        s._wd = true;
+        if (policy == 'close') shut(s, 1013, host._bytes('send queue full'));
         return false;
       }
     }
-    if (!c._send(bytes, binary)) {
-      n.refused++;
+    if (!connSend(s, bytes, binary)) {
+      s._nf++;
       return false;
     }
-    n.sent++;
+    s._ns++;
     // What the network could not take at once waits in the queue: 'drain'
     // will say when it has gone.
-    if (out._buffered) this._wantDrain = true;
+    if (s.bufferedAmount) s._wd = true;
     return true;
   }
 
   /** Sends a ping (at most 125 bytes); the answer comes as a 'pong' event. */
   ping(data?: any): boolean {
-    var p = binaryView(data) || this._s._host._bytes(data === undefined ? '' : String(data));
+    var p = binaryView(data) || host._bytes(data === undefined ? '' : String(data));
     if (p.length > 125) throw new TypeError('ping over 125 bytes');
-    return this._c._ping(p);
+    return connPing(this, p);
   }
 
   isOpen(): boolean {
-    return this._c._state == OPEN;
-  }
-
-  /** Bytes of messages queued and not yet handed to the network. */
-  get bufferedAmount(): number {
-    return this._c._out._buffered;
+    return this._state == OPEN;
   }
 
   /** Message counts, and the bytes still queued. */
   stats(): SocketStats {
-    var n = this._n;
-    return { received: n.received, sent: n.sent, refused: n.refused, dropped: n.dropped, bufferedAmount: this._c._out._buffered };
+    var s = this;
+    return { received: s._nr, sent: s._ns, refused: s._nf, dropped: s._nd, bufferedAmount: s.bufferedAmount };
   }
 
   /** Starts the closing handshake. code: 1000 or 3000-4999 (none sends an
    *  empty close frame); reason: at most 123 bytes of UTF-8. */
   close(code?: number, reason?: string): void {
+    var r = host._bytes(reason || '');
     if (code === undefined) code = reason ? 1000 : 1005;
     else if (!isAppCloseCode(code)) throw new TypeError('bad close code ' + code);
-    var r = this._s._host._bytes(reason || '');
     if (r.length > MAX_REASON) throw new TypeError('close reason over 123 bytes');
-    this._shut(code, r);
+    shut(this, code, r);
   }
 
   /** Closes the TCP connection at once, without a closing handshake. */
   terminate(): void {
-    this._link._destroy();
-  }
-
-  /** @internal Closes with any code: a handshake if open, else at once. */
-  _shut(code: number, reason: Uint8Array): void {
-    var c = this._c;
-    if (c._state == OPEN) {
-      c._close(code, reason);
-      this._arm(this._o.closeTimeout, this.terminate);
-    } else if (!c._state) this.terminate();
-  }
-
-  // ---- for the target ----
-
-  /** @internal Hands the socket up to `budget` bytes through `write`. Returns
-   *  the count, or -1 (once) when all is written and the TCP connection should
-   *  be ended. Emits 'drain' (soon after) when the queue of messages empties
-   *  after a send() was refused or had to wait. */
-  _flush(budget: number, write: Writer): number {
-    var self = this, c = this._c, out = c._out, n = out._flush(budget, write);
-    // 'drain' comes from a timer, never from inside send(): a producer that
-    // sends again on 'drain' must not be re-entered.
-    if (this._wantDrain && !out._buffered && c._state == OPEN) {
-      this._wantDrain = false;
-      this._drainT = this._s._host._timer(function () {
-        self._drainT = undefined;
-        // Sent into again meanwhile: 'drain' waits for the queue to empty again.
-        if (self._c._out._buffered) self._wantDrain = true;
-        else if (self._c._state == OPEN) self.emit('drain');
-      }, 0);
-    }
-    if (n || this._ended || c._state != CLOSED || !out._empty()) return n;
-    this._ended = true;
-    this._arm(this._o.closeTimeout, this.terminate);
-    return -1;
-  }
-
-  /** @internal The TCP connection is closed. */
-  _gone(): void {
-    var c = this._c, s = this._s;
-    if (this._dead) return;
-    this._dead = true;
-    this._arm(0, null);
-    if (this._idle !== undefined) s._host._cancel(this._idle);
-    if (this._drainT !== undefined) s._host._cancel(this._drainT);
-    c._state = CLOSED;
-    s._closed(this);
-    if (this.request) this.emit('close', c._code || 1006, c._reason);
+    kill(this);
   }
 
   // ---- from the connection ----
 
   /** @internal */
   _request(req: Request): number | string {
-    return this._s._check(req, this);
+    return check(this, req);
   }
 
   /** @internal */
   _open(req: Request): void {
-    this.request = req;
-    this._beat();
-    if (this._o.idleTimeout) this._idleCheck();
-    this._s._open(this);
-    this.emit('open');
+    var s = this, server = s._s;
+    s.request = req;
+    beat(s);
+    if (s._o.idleTimeout) {
+      s._last = Date.now();
+      idleCheck(s);
+    }
+    server.sockets.push(s);
+    server.emit('connection', s);
+    s.emit('open');
   }
 
   /** @internal */
   _message(data: Uint8Array, binary: boolean): void {
-    this._n.received++;
-    if (this._idle !== undefined) this._last = Date.now();
-    this.emit('message', fromWire(this._o.receiveType, data, binary, this._s._host._text), binary);
+    this._nr++;
+    this._last = Date.now();
+    this.emit('message', fromWire(this._o.receiveType, data, binary, host._text), binary);
   }
 
   /** @internal */
   _pong(p: Uint8Array): void {
-    if (this._c._state == OPEN) this._beat();
+    if (this._state == OPEN) beat(this);
     this.emit('pong', p);
   }
 
@@ -221,49 +203,128 @@ export class Socket implements ConnectionHandler {
   _error(code: number, message: string): void {
     var e: any = new Error(message);
     e.closeCode = code;
-    this._arm(this._o.closeTimeout, this.terminate);
+    arm(this, this._o.closeTimeout, kill);
     this.emit('error', e);
   }
 
   /** @internal */
   _output(): void {
-    this._link._kick();
-  }
-
-  /** Heartbeat: a ping after pingInterval, then a pong within pongTimeout
-   *  or the connection is cut (close code 1006). */
-  private _beat(): void {
-    var o = this._o;
-    this._arm(o.pingInterval, function (this: Socket) {
-      this._c._ping(EMPTY);
-      this._arm(o.pongTimeout, this.terminate);
-    });
-  }
-
-  /** Closes the connection with 1001 once idleTimeout passes with no message. */
-  private _idleCheck(): void {
-    var self = this, wait = this._o.idleTimeout - (Date.now() - this._last);
-    if (!this._last) {
-      this._last = Date.now();
-      wait = this._o.idleTimeout;
-    }
-    this._idle = this._s._host._timer(function () {
-      self._idle = undefined;
-      if (Date.now() - self._last >= self._o.idleTimeout) self._shut(1001, self._s._host._bytes('idle'));
-      else self._idleCheck();
-    }, wait);
-  }
-
-  /** Replaces the socket's timer: fn (called on the socket) after ms; none if ms is 0. */
-  private _arm(ms: number, fn: ((this: Socket) => void) | null): void {
-    var self = this, h = this._s._host;
-    if (this._timer !== undefined) h._cancel(this._timer);
-    this._timer = undefined;
-    if (ms && fn && !this._dead) this._timer = h._timer(function () {
-      self._timer = undefined;
-      fn!.call(self);
-    }, ms);
+    host._kick(this);
   }
 }
 
 addEmitter(Socket.prototype);
+
+// ---- for the target ----
+
+/** Hands the socket's output, up to `budget` bytes, to `write`. Returns the
+ *  count, or -1 (once) when all is written and the TCP connection should be
+ *  ended. Emits 'drain' (soon after) when the queue of messages empties
+ *  after a send() was refused or had to wait. */
+export function flush(s: Socket, budget: number, write: Writer): number {
+  var n = outFlush(s, budget, write);
+  // 'drain' comes from a timer, never from inside send(): a producer that
+  // sends again on 'drain' must not be re-entered.
+  if (s._wd && !s.bufferedAmount && s._state == OPEN) {
+    s._wd = false;
+    s._dt = host._timer(drained, 0, s);
+  }
+  if (n || s._end || s._state != CLOSED || !outEmpty(s)) return n;
+  s._end = 1;
+  arm(s, s._o.closeTimeout, kill);
+  return -1;
+}
+
+/** The socket's TCP connection is closed. */
+export function gone(s: Socket): void {
+  var server = s._s;
+  if (s._end > 1) return;
+  s._end = 2;
+  arm(s, 0, null);
+  host._cancel(s._idle);
+  host._cancel(s._dt);
+  s._state = CLOSED;
+  remove(server._all, s);
+  remove(server.sockets, s);
+  if (s.request) s.emit('close', s._code || 1006, s._reason);
+}
+
+/** Closes with any code: a closing handshake if open, else at once. */
+export function shut(s: Socket, code: number, reason: Uint8Array): void {
+  if (s._state == OPEN) {
+    connClose(s, code, reason);
+    arm(s, s._o.closeTimeout, kill);
+  } else if (!s._state) kill(s);
+}
+
+function remove(list: Socket[], s: Socket): void {
+  var i = list.indexOf(s);
+  if (i >= 0) list.splice(i, 1);
+}
+
+/** The server's own checks of a valid upgrade request: an HTTP status
+ *  refuses it; a string accepts it with these extra header lines. */
+function check(s: Socket, req: Request): number | string {
+  var o = s._o, h = req.headers, p = o.protocols, v: any, i: number, offered: string;
+  if (o.path && req.path.split('?')[0] != o.path) return 404;
+  if (o.origins && h['origin'] && o.origins.indexOf(h['origin']) < 0) return 403;
+  if (s._s.sockets.length >= o.maxConnections) return 503;
+  if (o.verify) {
+    try {
+      v = o.verify(req);
+    } catch (e) {
+      return 500;
+    }
+    if (v === false) return 403;
+    if (typeof v == 'number' && v) return v;
+  }
+  // The first of our subprotocols that the client offers (case-sensitive).
+  offered = ',' + (h['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',';
+  for (i = 0; p && i < p.length; i++) {
+    if (offered.indexOf(',' + p[i] + ',') >= 0) return 'Sec-WebSocket-Protocol: ' + (s.protocol = p[i]) + '\r\n';
+  }
+  return '';
+}
+
+// ---- timers: functions of the socket, so that none needs a closure ----
+
+/** Replaces the socket's timer: fn(s) after ms; none if ms is 0. */
+function arm(s: Socket, ms: number, fn: ((s: Socket) => void) | null): void {
+  host._cancel(s._timer);
+  s._tfn = fn;
+  s._timer = ms && fn && s._end < 2 ? host._timer(fire, ms, s) : undefined;
+}
+
+function fire(s: Socket): void {
+  s._timer = undefined;
+  s._tfn!(s);
+}
+
+function kill(s: Socket): void {
+  host._destroy(s);
+}
+
+/** Heartbeat: a ping after pingInterval, then a pong within pongTimeout
+ *  or the connection is cut (close code 1006). */
+function beat(s: Socket): void {
+  arm(s, s._o.pingInterval, pingNow);
+}
+
+function pingNow(s: Socket): void {
+  connPing(s, EMPTY);
+  arm(s, s._o.pongTimeout, kill);
+}
+
+/** Closes the connection with 1001 once idleTimeout passes with no message. */
+function idleCheck(s: Socket): void {
+  var wait = s._o.idleTimeout - (Date.now() - s._last);
+  s._idle = wait > 0 ? host._timer(idleCheck, wait, s) : undefined;
+  if (wait <= 0) shut(s, 1001, host._bytes('idle'));
+}
+
+function drained(s: Socket): void {
+  s._dt = undefined;
+  // Sent into again meanwhile: 'drain' waits for the queue to empty again.
+  if (s.bufferedAmount) s._wd = true;
+  else if (s._state == OPEN) s.emit('drain');
+}

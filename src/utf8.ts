@@ -1,30 +1,26 @@
 // Incremental UTF-8 validation (RFC 3629): bytes may arrive in any number of
-// pieces, so the state between pieces is kept in a small number triple.
-
-/** The validator's state between pieces: continuation bytes still expected and
- *  the range allowed for the next one. */
-export class Utf8State {
-  n = 0;
-  lo = 0x80;
-  hi = 0xbf;
-}
+// pieces, so what one piece leaves for the next is kept in a single number
+// (no object per connection): 0 when the piece ended on a character boundary,
+// otherwise the continuation bytes still expected (low 2 bits) and the range
+// allowed for the next one (lo << 2, hi << 10).
 
 /**
- * Checks bytes b[i..end) against the state left by the previous piece.
- * Returns false on the first byte that cannot be valid UTF-8 (fail fast).
- * ASCII is the fast path: runs of it are checked four bytes per step, on
- * aligned 32-bit words (at most one word view per 64 bytes, so text that mixes
- * scripts does not pay for views it cannot use).
+ * Checks bytes b[i..end) against the state left by the previous piece (0 to
+ * begin). Returns the state for the next piece, or -1 at the first byte that
+ * cannot be valid UTF-8 (fail fast). ASCII is the fast path: runs of it are
+ * checked four bytes per step, on aligned 32-bit words (at most one word view
+ * per 64 bytes, so text that mixes scripts does not pay for views it cannot use).
  */
-export function utf8Valid(st: Utf8State, b: Uint8Array, i: number, end: number): boolean {
-  var n = st.n, lo = st.lo, hi = st.hi, c, w, j, words, next = i, base = b.byteOffset;
+export function utf8Valid(state: number, b: Uint8Array, i: number, end: number): number {
+  var n = state & 3, lo = (state >> 2) & 255, hi = state >> 10, c, w, j, words, next = i, base = b.byteOffset;
   while (i < end) {
     c = b[i];
     if (n) {
-      if (c < lo || c > hi) return false;
+      if (c < lo || c > hi) return -1;
       lo = 0x80; hi = 0xbf; n--;
     } else if (c > 0x7f) {
-      if (c < 0xc2 || c > 0xf4) return false;
+      lo = 0x80; hi = 0xbf;
+      if (c < 0xc2 || c > 0xf4) return -1;
       if (c < 0xe0) n = 1;
       else if (c < 0xf0) {
         n = 2;
@@ -46,12 +42,10 @@ export function utf8Valid(st: Utf8State, b: Uint8Array, i: number, end: number):
     }
     i++;
   }
-  st.n = n; st.lo = lo; st.hi = hi;
-  return true;
+  return n && n | (lo << 2) | (hi << 10);
 }
 
 /** Whole-buffer check, for close reasons and other complete payloads. */
 export function isUtf8(b: Uint8Array): boolean {
-  var st = new Utf8State();
-  return utf8Valid(st, b, 0, b.length) && !st.n;
+  return !utf8Valid(0, b, 0, b.length);
 }

@@ -33,7 +33,6 @@ const h = require('./unit/helpers');
 const { targets } = require('./helpers/targets');
 const { Harness, delay, upgradeRequest } = require('./helpers/harness');
 
-const { Connection } = h.load('connection');
 const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 // Fixed by default; FUZZ_SEED and FUZZ_SCALE (a multiplier of every numRuns)
 // allow longer hunts, e.g. FUZZ_SEED=7 FUZZ_SCALE=20 npx mocha test/fuzz.test.js.
@@ -247,7 +246,7 @@ function drive(chunks, o) {
     },
     _output() {}
   };
-  conn = new Connection(handler, limits, o.codec || h.codec);
+  conn = h.newConn(handler, limits, o.codec || h.codec);
   r.conn = conn;
   const flush = (budget) => conn._out._flush(budget, (d, s, e) => {
     if (!(s >= 0 && s < e && e <= d.length)) r.violations.push('bad write range ' + s + '..' + e + ' of ' + d.length);

@@ -7,7 +7,7 @@ declare var E: {
 };
 declare function require(name: string): any;
 declare function btoa(data: any): string;
-declare function setTimeout(fn: () => void, ms: number): any;
+declare function setTimeout(fn: Function, ms: number, ...args: any[]): any;
 declare function clearTimeout(id: any): void;
 declare var process: { env: { BOARD?: string } };
 declare var exports: any;

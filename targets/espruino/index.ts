@@ -9,115 +9,94 @@
 //   the next only on 'drain'.
 // - A typed-array view cannot start past byte 65535 of its buffer.
 // - No fields are ever added to Espruino's socket objects (the only write is
-//   Espruino's own close-now flag, for an abortive close: see _destroy).
+//   Espruino's own close-now flag, for an abortive close: see destroy).
 // - listen() takes only a port: the server listens on every interface.
+// - Listeners are called with the socket as `this`. The listeners below are
+//   made once, and find their Socket by it: a function made per connection
+//   would carry its own copy of its code when the module is loaded into RAM.
 
-import { useHost, Server, Socket, Link, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
+import { useHost, Server, Socket, receive, flush, gone, serverFailed, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
 import { GUID } from '../../src/handshake';
-import { Connection } from '../../src/connection';
-import { Writer } from '../../src/outbox';
+
+/** What this target keeps in each Socket. */
+interface Link extends Socket {
+  /** The Espruino socket. */
+  _sock: any;
+  /** A write is in Espruino's buffer and 'drain' has not come yet. */
+  _busy: boolean;
+  /** The timer of the next write. */
+  _qd: any;
+  /** The bytes of this write, and the message being sliced as a string (see put). */
+  _out: string;
+  _big: string;
+}
 
 var net = require('net');
 var board = process.env.BOARD || '', small = board.indexOf('ESP8266') >= 0, esp32 = board.indexOf('ESP32') >= 0;
 var WRITE = small ? 268 : 536;
+/** Every connection of every server. */
+var links: Link[] = [];
 
-/**
- * One TCP connection. A class with bound methods rather than closures: on
- * Espruino each closure made per connection carries its own copy of its code
- * when the module was loaded into RAM, and a bound method does not.
- */
-class EspruinoLink implements Link {
-  /** A write is in Espruino's buffer and 'drain' has not come yet. */
-  private _busy = false;
-  /** The timer of the next flush. */
-  private _queued: any;
-  /** The bytes of this write. */
-  private _out = '';
-  /** The message being sliced as a string (see _put). */
-  private _bigStr = '';
-  private _s: Socket;
-  private _c: Connection;
-  private _putB: Writer;
-  private _flushB: () => void;
+function find(sock: any): Link | undefined {
+  for (var i = 0; i < links.length; i++) if (links[i]._sock === sock) return links[i];
+}
 
-  constructor(private _server: Server, private _sock: any) {
-    this._putB = this._put.bind(this);
-    this._flushB = this._flush.bind(this);
-    this._s = _server._accept(this);
-    this._c = this._s._c;
-    var gone = this._gone.bind(this);
-    _sock.on('data', this._data.bind(this));
-    _sock.on('drain', this._drain.bind(this));
-    _sock.on('error', gone);
-    _sock.on('end', gone);
-    _sock.on('close', gone);
+function onData(this: any, d: string): void {
+  var s = find(this);
+  if (s) receive(s, E.toUint8Array(d));
+}
+
+function onDrain(this: any): void {
+  var s = find(this);
+  if (s) {
+    s._busy = false;
+    write(s);
   }
+}
 
-  /** Output is waiting: write it from a timer, never from inside the
-   *  application's handler. A call chain that deep keeps the Socket as `this`
-   *  so often that Espruino's 4-bit lock count saturates, and an object locked
-   *  15 times is never freed. */
-  _kick(): void {
-    if (!this._busy && this._queued === undefined) this._queued = setTimeout(this._flushB, 0);
+/** 'close' (or 'end', or 'error': Espruino reports the error, then closes). */
+function onGone(this: any): void {
+  var s = find(this);
+  if (s) {
+    links.splice(links.indexOf(s), 1);
+    if (s._qd !== undefined) clearTimeout(s._qd);
+    gone(s);
   }
+}
 
-  _destroy(): void {
-    // end() waits until Espruino's send buffer is empty, which a peer that
-    // has stopped reading never allows. clsNow is Espruino's own close-now
-    // flag (what end() sets when nothing is pending): the socket closes on
-    // the next idle pass, unsent data or not. It is the one socket field
-    // this target ever writes.
-    this._sock.clsNow = true;
-  }
-
-  /** Writes one piece of at most writeSize bytes. */
-  private _flush(): void {
-    var sock = this._sock;
-    this._queued = undefined;
-    if (this._busy) return;
-    this._busy = true;
-    this._out = '';
-    var r = this._s._flush(this._server._o.writeSize, this._putB);
-    // write() and end() throw once the socket is closed; 'close' is on its way.
-    try {
-      if (this._out) sock.write(this._out);
-      else this._busy = false;
-      if (r < 0) sock.end();
-    } catch (e) {}
-    this._out = '';
-  }
-
-  private _put(d: Uint8Array, start: number, end: number): void {
-    // Espruino cannot make a view that starts past byte 65535 of a buffer,
-    // so pieces from further in are cut from a string of the whole message.
-    // The outbox hands out one message's bytes in order up to its end, so
-    // the string is made at its first such piece and dropped at its last.
-    // (Never compare typed arrays with === on Espruino: it compares them as
-    // "1,2,3..." strings, over 250 KB for a 70 KB message.)
-    if (d.byteOffset + start < 65536) this._out += E.toString(d.subarray(start, end));
-    else {
-      if (!this._bigStr) this._bigStr = E.toString(d);
-      this._out += this._bigStr.substr(start, end - start);
-      if (end == d.length) this._bigStr = '';
+/** Writes one piece of at most writeSize bytes. Called from a timer, never
+ *  from inside the application's handler: a call chain that deep keeps the
+ *  Socket locked so often that Espruino's 4-bit lock count saturates, and an
+ *  object locked 15 times is never freed. */
+function write(s: Link): void {
+  var sock = s._sock, r;
+  s._qd = undefined;
+  if (s._busy) return;
+  s._out = '';
+  r = flush(s, s._o.writeSize, put);
+  // write() and end() throw once the socket is closed; 'close' is on its way.
+  try {
+    if (s._out) {
+      s._busy = true;
+      sock.write(s._out);
     }
-  }
+    if (r < 0) sock.end();
+  } catch (e) {}
+  s._out = '';
+}
 
-  /** Straight to the Connection, so that the Socket is not `this` of one
-   *  more call level while the application's handler runs. */
-  private _data(d: string): void {
-    this._c._receive(E.toUint8Array(d));
-  }
-
-  private _drain(): void {
-    this._busy = false;
-    this._flush();
-  }
-
-  /** 'close' (or 'end', or 'error': Espruino reports the error, then closes). */
-  private _gone(): void {
-    if (this._queued !== undefined) clearTimeout(this._queued);
-    this._queued = undefined;
-    this._s._gone();
+function put(s: Link, d: Uint8Array, start: number, end: number): void {
+  // Espruino cannot make a view that starts past byte 65535 of a buffer,
+  // so pieces from further in are cut from a string of the whole message.
+  // The send queue hands out one message's bytes in order up to its end, so
+  // the string is made at its first such piece and dropped at its last.
+  // (Never compare typed arrays with === on Espruino: it compares them as
+  // "1,2,3..." strings, over 250 KB for a 70 KB message.)
+  if (d.byteOffset + start < 65536) s._out += E.toString(d.subarray(start, end));
+  else {
+    if (!s._big) s._big = E.toString(d);
+    s._out += s._big.substr(start, end - start);
+    if (end == d.length) s._big = '';
   }
 }
 
@@ -131,25 +110,44 @@ useHost({
   _accept: function (key) {
     return btoa(require('crypto').SHA1(key + GUID));
   },
-  _timer: function (fn, ms) {
-    return setTimeout(fn, ms);
+  _timer: function (fn, ms, arg) {
+    return setTimeout(fn, ms, arg);
   },
   _cancel: function (t) {
     if (t !== undefined) clearTimeout(t);
   },
+  _kick: function (s: Link) {
+    if (!s._busy && s._qd === undefined) s._qd = setTimeout(write, 0, s);
+  },
+  _destroy: function (s: Link) {
+    // end() waits until Espruino's send buffer is empty, which a peer that
+    // has stopped reading never allows. clsNow is Espruino's own close-now
+    // flag (what end() sets when nothing is pending): the socket closes on
+    // the next idle pass, unsent data or not. It is the one socket field
+    // this target ever writes.
+    s._sock.clsNow = true;
+  },
   _listen: function (server, port) {
-    var srv = net.createServer(function (sock: any) {
-      new EspruinoLink(server as Server, sock);
+    var err: any, srv = net.createServer(function (sock: any) {
+      var s = new Socket(server) as Link;
+      s._sock = sock;
+      s._busy = false;
+      s._out = s._big = '';
+      links.push(s);
+      sock.on('data', onData);
+      sock.on('drain', onDrain);
+      sock.on('error', onGone);
+      sock.on('end', onGone);
+      sock.on('close', onGone);
     });
-    var err: any;
     try {
       srv.listen(port);
     } catch (e) {
       err = e;
     }
     setTimeout(function () {
-      if (err) server._failed(err);
-      else server._listening(port);
+      if (err) serverFailed(server, err);
+      else server.emit('listening', port);
     }, 0);
     return {
       _close: function () {

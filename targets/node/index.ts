@@ -3,48 +3,56 @@
 
 import * as net from 'net';
 import * as crypto from 'crypto';
-import { useHost, Server, Socket, Link, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
+import { useHost, Server, Socket, receive, flush, gone, serverFailed, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
 import { GUID } from '../../src/handshake';
 
+/** What this target keeps in each Socket. */
+interface Link extends Socket {
+  _sock: net.Socket;
+  /** The TCP socket's buffer is full: wait for 'drain'. */
+  _busy: boolean;
+  /** Output is being written (flush is not re-entered). */
+  _pump: boolean;
+}
+
 function attach(server: Server, sock: net.Socket): void {
-  var blocked = false, pumping = false;
-  var link: Link = {
-    _kick: function () {
-      if (pumping) return;
-      pumping = true;
-      sock.cork();
-      try {
-        while (!blocked && !sock.destroyed) {
-          var n = s._flush(server._o.writeSize, write);
-          if (n < 0) sock.end();
-          if (n <= 0) break;
-        }
-      } finally {
-        sock.uncork();
-        pumping = false;
-      }
-    },
-    _destroy: function () {
-      sock.destroy();
-    }
-  };
-  function write(b: Uint8Array, start: number, end: number): void {
-    if (!sock.write(start || end < b.length ? b.subarray(start, end) : b)) blocked = true;
-  }
-  var s: Socket = server._accept(link), c = s._c;
+  var s = new Socket(server) as Link;
+  s._sock = sock;
+  s._busy = s._pump = false;
   sock.setNoDelay(true);
   sock.on('data', function (b: Buffer) {
-    c._receive(b);
+    receive(s, b);
   });
   sock.on('drain', function () {
-    blocked = false;
-    link._kick();
+    s._busy = false;
+    kick(s);
   });
   // Errors (ECONNRESET and the like) end in 'close', reported as code 1006.
   sock.on('error', function () {});
   sock.on('close', function () {
-    s._gone();
+    gone(s);
   });
+}
+
+function kick(s: Link): void {
+  var sock = s._sock, n;
+  if (s._pump) return;
+  s._pump = true;
+  sock.cork();
+  try {
+    while (!s._busy && !sock.destroyed) {
+      n = flush(s, s._o.writeSize, write);
+      if (n < 0) sock.end();
+      if (n <= 0) break;
+    }
+  } finally {
+    sock.uncork();
+    s._pump = false;
+  }
+}
+
+function write(s: Link, b: Uint8Array, start: number, end: number): void {
+  if (!s._sock.write(start || end < b.length ? b.subarray(start, end) : b)) s._busy = true;
 }
 
 useHost({
@@ -57,24 +65,28 @@ useHost({
   _accept: function (key) {
     return crypto.createHash('sha1').update(key + GUID).digest('base64');
   },
-  _timer: function (fn, ms) {
-    var t = setTimeout(fn, ms);
+  _timer: function (fn, ms, arg) {
+    var t = setTimeout(fn, ms, arg);
     if (t.unref) t.unref();
     return t;
   },
   _cancel: function (t) {
     clearTimeout(t);
   },
+  _kick: kick,
+  _destroy: function (s: Link) {
+    s._sock.destroy();
+  },
   _listen: function (server, port, hostInterface) {
     var srv = net.createServer(function (sock) {
-      attach(server as Server, sock);
+      attach(server, sock);
     });
     srv.on('error', function (e: any) {
       e.message = 'cannot listen on ' + hostInterface + ':' + port + ': ' + e.message;
-      server._failed(e);
+      serverFailed(server, e);
     });
     srv.listen(port, hostInterface, function () {
-      server._listening((srv.address() as net.AddressInfo).port);
+      server.emit('listening', (srv.address() as net.AddressInfo).port);
     });
     return {
       _close: function () {

@@ -1,5 +1,5 @@
 // Helpers for the protocol-core unit tests. They use only the stable entry
-// points of the compiled core (dist/node/src/*.js): a Connection with a
+// points of the compiled core (dist/node/src/*.js): a connection with a
 // recording handler, the opening handshake, masked client frames, and a parser
 // for the server's (unmasked) output frames.
 'use strict';
@@ -50,13 +50,41 @@ const BASIC_REQUEST = [
 const DEFAULT_LIMITS = { maxPayload: 1 << 20, maxHeader: 8192, fragment: 0 };
 
 /**
- * A Connection whose handler records everything it is told.
+ * A connection record made by the core's connInit() on the given handler
+ * object, with the core's functions attached as methods for the tests:
+ * _receive(b), _send(data, binary), _ping(p), _close(code, reason), and _out
+ * (_flush(budget, write(data, start, end)), _empty(), _buffered).
+ */
+function newConn(handler, limits, codec) {
+  const { connInit, receive } = load('protocol');
+  const { connSend, connPing, connClose } = load('connection');
+  const { outFlush, outEmpty } = load('outbox');
+  const conn = handler;
+  connInit(conn, limits, codec);
+  conn._receive = (b) => receive(conn, b);
+  conn._send = (data, binary) => connSend(conn, data, binary);
+  conn._ping = (p) => connPing(conn, p);
+  conn._close = (code, reason) => connClose(conn, code, reason);
+  conn._out = {
+    _flush: (budget, write) => outFlush(conn, budget, (c, d, s, e) => {
+      assert.strictEqual(c, conn, 'the writer is given the connection');
+      write(d, s, e);
+    }),
+    _empty: () => outEmpty(conn),
+    get _buffered() {
+      return conn.bufferedAmount;
+    }
+  };
+  return conn;
+}
+
+/**
+ * A connection whose handler records everything it is told.
  * opts.limits: overrides of DEFAULT_LIMITS; opts.request(req): what
  * handler._request returns (default 0).
  */
 function makeConn(opts) {
   opts = opts || {};
-  const { Connection } = load('connection');
   const limits = Object.assign({}, DEFAULT_LIMITS, opts.limits);
   const events = [];
   const t = { events, limits, outputs: 0 };
@@ -72,7 +100,7 @@ function makeConn(opts) {
     _error(code, message) { events.push({ type: 'error', code, message }); },
     _output() { t.outputs++; }
   };
-  const conn = new Connection(handler, limits, codec);
+  const conn = newConn(handler, limits, codec);
   t.conn = conn;
   t.handler = handler;
   /** Delivers bytes (a copy of them, in one chunk). */
@@ -258,7 +286,7 @@ function pattern(n, seed) {
 }
 
 module.exports = {
-  root, load, fixture, codec, GUID, hex, bytes, copy, requestBytes, BASIC_REQUEST, DEFAULT_LIMITS,
+  root, load, fixture, codec, newConn, GUID, hex, bytes, copy, requestBytes, BASIC_REQUEST, DEFAULT_LIMITS,
   makeConn, openConn, drain, clientFrame, text, binary, ping, pong, cont, close, MASK,
   parseFrames, parseHttp, splits, byteChunks, prng, pattern
 };
