@@ -1,38 +1,59 @@
-// Bundles the Espruino target into one minified ES5 CommonJS module.
+// Bundles the Espruino target into minified ES5 CommonJS modules:
+//   dist/espruino/web-socket-server.js       the protocol core and the API,
+//                                            without the optional features
+//   dist/espruino/web-socket-server-full.js  with them (src/features.ts)
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { statSync } from 'fs';
 
-const out = 'dist/espruino/web-socket-server.js';
-
-export default {
-  input: 'targets/espruino/index.ts',
-  output: {
-    file: out,
-    format: 'cjs',
-    freeze: false,
-    generatedCode: 'es5',
-    esModule: false,
-    strict: false,
+/** One bundle: `extras` turns the optional features on (src/features.ts). */
+function bundle(out, extras) {
+  return {
+    input: 'targets/espruino/index.ts',
+    output: {
+      file: out,
+      format: 'cjs',
+      freeze: false,
+      generatedCode: 'es5',
+      esModule: false,
+      strict: false,
+      plugins: [
+        terser({
+          ecma: 5,
+          toplevel: true,
+          // Espruino does not hoist `var`: every declaration goes to the top of
+          // its function. No object of ours has a getter.
+          compress: { passes: 2, hoist_vars: true, pure_getters: true },
+          // Private members (_name) are renamed; `of` is a reserved word on Espruino.
+          mangle: { reserved: ['of'], properties: { regex: /^_[^_]/ } },
+          format: { ascii_only: true, comments: false }
+        })
+      ]
+    },
     plugins: [
-      terser({
-        ecma: 5,
-        toplevel: true,
-        // Espruino does not hoist `var`: every declaration goes to the top of its function.
-        compress: { passes: 2, hoist_vars: true },
-        // Private members (_name) are renamed; `of` is a reserved word on Espruino.
-        mangle: { reserved: ['of'], properties: { regex: /^_[^_]/ } },
-        format: { ascii_only: true, comments: false }
-      })
-    ]
-  },
-  plugins: [
-    typescript({ tsconfig: './tsconfig.json', compilerOptions: { noEmit: false, declaration: false } }),
-    {
-      name: 'size',
-      writeBundle() {
-        console.log(out + ': ' + statSync(out).size + ' bytes');
+      {
+        // src/features.ts, with the switch set for this bundle: the minifier
+        // then drops the code of the features that are off.
+        name: 'features',
+        resolveId(source) {
+          return /\/features$/.test(source) ? '\0features' : null;
+        },
+        load(id) {
+          return id == '\0features' ? 'export var EXTRAS = ' + extras + ';' : null;
+        }
+      },
+      typescript({ tsconfig: './tsconfig.json', compilerOptions: { noEmit: false, declaration: false } }),
+      {
+        name: 'size',
+        writeBundle() {
+          console.log(out + ': ' + statSync(out).size + ' bytes');
+        }
       }
-    }
-  ]
-};
+    ]
+  };
+}
+
+export default [
+  bundle('dist/espruino/web-socket-server.js', false),
+  bundle('dist/espruino/web-socket-server-full.js', true)
+];

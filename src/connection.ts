@@ -25,6 +25,9 @@ import { isUtf8 } from './utf8';
 
 export var CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 
+/** The reason given for invalid UTF-8 (1007). */
+export var INVALID = 'invalid UTF-8';
+
 /** Limits, from the server's options. */
 export interface ConnectionLimits {
   /** Largest message, in bytes, before it is refused with 1009. */
@@ -100,7 +103,7 @@ export function onControl(c: Conn, op: number, p: Uint8Array): void {
   else {
     var code = p.length ? (p[0] << 8) | p[1] : 1005, reason = p.subarray(2);
     if (p.length == 1 || (p.length && !isWireCloseCode(code))) fail(c, 1002, 'bad close code');
-    else if (!isUtf8(reason)) fail(c, 1007, 'invalid UTF-8');
+    else if (!isUtf8(reason)) fail(c, 1007, INVALID);
     else {
       c._code = code;
       c._reason = c._k._text(reason);

@@ -4,7 +4,8 @@
 // (and dropped if an 'error' listener is what threw).
 //
 // Its methods are copied onto the Server and Socket prototypes by
-// addEmitter(), which costs less code than class inheritance in ES5.
+// addEmitter(), which costs less code than class inheritance in ES5; their
+// constructors set _ev to {}.
 
 export interface Emitter {
   on(event: string, fn: Function): this;
@@ -14,33 +15,31 @@ export interface Emitter {
   /** Calls each listener in order; true if there was any. */
   emit(event: string, a?: any, b?: any): boolean;
   /** @internal listeners by event name */
-  _ev?: { [event: string]: Function[] };
+  _ev: { [event: string]: Function[] };
 }
 
 function on(this: Emitter, event: string, fn: Function): Emitter {
-  var ev = this._ev || (this._ev = {});
-  (ev[event] || (ev[event] = [])).push(fn);
+  (this._ev[event] || (this._ev[event] = [])).push(fn);
   return this;
 }
 
 function off(this: Emitter, event: string, fn: Function): Emitter {
-  var list = this._ev && this._ev[event], i = list ? list.indexOf(fn) : -1;
-  if (i >= 0) list!.splice(i, 1);
+  var list = this._ev[event] || [], i = list.indexOf(fn);
+  if (i >= 0) list.splice(i, 1);
   return this;
 }
 
 function emit(this: Emitter, event: string, a?: any, b?: any): boolean {
-  var list = this._ev && this._ev[event];
-  if (!list || !list.length) return false;
-  list = list.slice();
-  for (var i = 0; i < list.length; i++) {
+  // A copy: listeners may add or remove listeners.
+  var list = (this._ev[event] || []).slice(), i = 0;
+  for (; i < list.length; i++) {
     try {
       list[i].call(this, a, b);
     } catch (e) {
       if (event != 'error') this.emit('error', e);
     }
   }
-  return true;
+  return i > 0;
 }
 
 export function addEmitter(proto: any): void {

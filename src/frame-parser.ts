@@ -11,7 +11,8 @@ import { unmask } from './mask';
 export interface ParserState {
   /** Where in a frame the parser is: one of the states below. */
   _st: number;
-  /** The frame's first byte (FIN, RSV, opcode). */
+  /** The frame's first byte (FIN, RSV, opcode): the message reader reads
+   *  FIN and the opcode here, and the payload length in _len. */
   _b0: number;
   /** Bytes of the extended length or of the mask still to come. */
   _need: number;
@@ -78,7 +79,7 @@ export function parseFrames(c: Conn, b: Uint8Array, i: number): void {
         x = c._left = c._len;
         c._phase = 0;
         c._st = x ? DATA : HEAD;
-        frameStart(c, !!(c._b0 & 0x80), c._b0 & 15, x, n - i >= x);
+        frameStart(c, n - i >= x);
         if (!x) frameEnd(c);
       }
     }

@@ -6,25 +6,15 @@ export var TEXT = 1, BINARY = 2, CLOSE = 8, PING = 9, PONG = 10;
 
 /** The header of one frame carrying `length` payload bytes. */
 export function frameHeader(fin: boolean, opcode: number, length: number): Uint8Array {
-  var h: Uint8Array, i = 2;
-  if (length < 126) {
-    h = new Uint8Array(2);
-    h[1] = length;
-  } else if (length < 65536) {
-    h = new Uint8Array(4);
-    h[1] = 126;
-    h[2] = length >> 8;
-    h[3] = length & 255;
-  } else {
-    h = new Uint8Array(10);
-    h[1] = 127;
-    // Lengths above 2^32 are built in floating point: no 32-bit shifts.
-    for (i = 9; i > 1; i--) {
-      h[i] = length % 256;
-      length = Math.floor(length / 256);
-    }
-  }
+  var n = length < 126 ? 2 : length < 65536 ? 4 : 10, h = new Uint8Array(n);
   h[0] = (fin ? 0x80 : 0) | opcode;
+  h[1] = n < 4 ? length : n < 10 ? 126 : 127;
+  // The extended length, big-endian; built in floating point, since lengths
+  // may pass 2^32 (no 32-bit shifts).
+  while (n > 2) {
+    h[--n] = length % 256;
+    length = Math.floor(length / 256);
+  }
   return h;
 }
 

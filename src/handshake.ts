@@ -1,7 +1,9 @@
-// The opening handshake (RFC 6455 section 4.2): an HTTP/1.1 request read
-// line by line from byte chunks of any size, then checked. Only the line being
-// read and the header values are held, and the whole head is bounded, so a
-// request that never ends costs at most maxHeader bytes.
+// The opening handshake (RFC 6455 section 4.2): an HTTP/1.1 request, read
+// from byte chunks of any size until the blank line that ends its head, then
+// parsed and checked. The head is bounded (maxHeader), so a request that
+// never ends costs at most that many bytes, and only until the handshake.
+
+import { EXTRAS } from './features';
 
 /** What the request said. Header names are lower-cased; repeated headers are
  *  joined with ", ". */
@@ -12,22 +14,18 @@ export interface Request {
   headers: { [name: string]: string };
 }
 
-/** The state of a request being read; dropped once the head is complete. */
+/** The head so far: _b[0.._n), and the request once it is complete.
+ *  Dropped when the handshake is over. */
 export interface HeadReader {
-  /** The request, filled in as its lines arrive. */
-  _r: Request;
-  /** The bytes of a line that a chunk ended in the middle of (kept as bytes,
-   *  so that a character split between chunks decodes whole): _p[0.._n). */
-  _p: Uint8Array | null;
+  _b: Uint8Array | null;
   _n: number;
-  /** Bytes of the head so far. */
-  _z: number;
+  _r?: Request;
 }
 
 export var GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 export function headReader(): HeadReader {
-  return { _r: { method: '', path: '', version: '', headers: {} }, _p: null, _n: 0, _z: 0 };
+  return { _b: null, _n: 0 };
 }
 
 /** A buffer holding buf[0..len) with room for `need` bytes: buf itself if it
@@ -40,49 +38,40 @@ export function grow(buf: Uint8Array | null, len: number, need: number, max: num
   return b;
 }
 
-/** Reads b[i..]. Returns the index just past the head once it is complete
- *  (bytes after it are frames), -1 when more is needed, or minus an HTTP
- *  status (-400, -431) when the head is malformed or too large. */
-export function readHead(r: HeadReader, b: Uint8Array, i: number, max: number, text: (b: Uint8Array) => string): number {
-  var n = b.length, lf, end, s, t;
-  while (i < n) {
-    lf = b.indexOf(10, i);
-    end = lf < 0 ? n : lf;
-    if ((r._z += end - i + (lf < 0 ? 0 : 1)) > max) return -431;
-    if (lf < 0 || r._n) {
-      // Part of a line: kept, until its end arrives.
-      r._p = grow(r._p, r._n, r._n + end - i, max);
-      r._p.set(b.subarray(i, end), r._n);
-      r._n += end - i;
-      if (lf < 0) return -1;
-      s = text(r._p.subarray(0, r._n));
-      r._n = 0;
-    } else s = text(b.subarray(i, end));
-    i = lf + 1;
-    if (s.charAt(s.length - 1) == '\r') s = s.slice(0, -1);
-    t = takeLine(r._r, s);
-    if (t) return t < 0 ? t : i;
+/**
+ * Reads a chunk of the head. Once the head is complete, returns the index in
+ * `b` just past it (bytes after it are frames), the request in r._r; -1 when
+ * more is needed; or minus an HTTP status (-400, -431) when the head is
+ * malformed or longer than `max` bytes. Lines may end in CRLF or LF.
+ */
+export function readHead(r: HeadReader, b: Uint8Array, max: number, text: (b: Uint8Array) => string): number {
+  var old = r._n, n = Math.min(old + b.length, max), i = old > 2 ? old - 2 : 0, h = (r._b = grow(r._b, old, n, max));
+  h.set(b.subarray(0, n - old), old);
+  r._n = n;
+  // The head ends at a line feed followed by CRLF or LF. (Bytes past n are
+  // zeros or missing: never a line feed.)
+  while ((i = h.indexOf(10, i) + 1) && i < n) {
+    if (h[i] == 13 && h[i + 1] == 10) i++;
+    if (h[i] == 10) return (r._r = parseHead(text(h.subarray(0, i)).split('\n'))) ? i + 1 - old : -400;
   }
-  return -1;
+  return n < max ? -1 : -431;
 }
 
-/** One complete line: 1 for the end of the head, 0 for more, -400 if malformed. */
-function takeLine(r: Request, s: string): number {
-  if (!r.method) {
-    var parts = s.split(' ');
-    if (parts.length != 3 || !parts[0] || !parts[1]) return -400;
-    r.method = parts[0];
-    r.path = parts[1];
-    r.version = parts[2];
-    return 0;
+/** The request line and header lines (each may end in CR), then empty lines. */
+function parseHead(lines: string[]): Request | undefined {
+  var line = lines[0].split(' '), r: Request, s, colon, name, value, h: any = {}, c, k;
+  if (line.length != 3 || !line[0] || !line[1]) return;
+  r = { method: line[0], path: line[1], version: line[2].replace(/\r$/, ''), headers: h };
+  for (k = 1; (s = lines[k].replace(/\r$/, '')); k++) {
+    colon = s.indexOf(':');
+    c = s.charAt(0);
+    // Folded (obsolete) lines and lines with no name are refused.
+    if (colon < 1 || c == ' ' || c == '\t') return;
+    name = s.slice(0, colon).toLowerCase();
+    value = s.slice(colon + 1).trim();
+    h[name] = Object.prototype.hasOwnProperty.call(h, name) ? h[name] + ', ' + value : value;
   }
-  if (!s) return 1;
-  var colon = s.indexOf(':'), h = r.headers, c = s.charAt(0);
-  // Folded (obsolete) lines and lines with no name are refused.
-  if (colon < 1 || c == ' ' || c == '\t') return -400;
-  var name = s.slice(0, colon).toLowerCase(), value = s.slice(colon + 1).trim();
-  h[name] = Object.prototype.hasOwnProperty.call(h, name) ? h[name] + ', ' + value : value;
-  return 0;
+  return r;
 }
 
 /** Does the comma-separated header value contain this token (any case)? */
@@ -115,17 +104,21 @@ export function acceptResponse(accept: string, extra: string): string {
     accept + '\r\n' + extra + '\r\n';
 }
 
+/** Reason phrases: of the statuses the core sends, then of those only the
+ *  optional features send (see features.ts). */
 var STATUS: { [code: number]: string } = {
   400: 'Bad Request',
-  403: 'Forbidden',
-  404: 'Not Found',
   405: 'Method Not Allowed',
   426: 'Upgrade Required',
   431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
   503: 'Service Unavailable',
   505: 'HTTP Version Not Supported'
 };
+if (EXTRAS) {
+  STATUS[403] = 'Forbidden';
+  STATUS[404] = 'Not Found';
+  STATUS[500] = 'Internal Server Error';
+}
 
 /** A complete error response; the connection closes after it. */
 export function errorResponse(status: number): string {

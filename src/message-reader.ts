@@ -3,17 +3,16 @@
 // collects control frames. A message that fits in one frame and one chunk is
 // delivered as a view of that chunk, without a copy.
 
-import { Conn, ConnectionLimits, fail, onControl } from './connection';
+import { Conn, ConnectionLimits, INVALID, fail, onControl } from './connection';
 import { utf8Valid } from './utf8';
 import { grow } from './handshake';
+import { EXTRAS } from './features';
 
-/** The fields the message reader keeps in the connection's record. */
+/** The fields the message reader keeps in the connection's record (it reads
+ *  the current frame's first byte and length from the parser's). */
 export interface ReaderState {
   /** Opcode of the message being read: 0 none, 1 text, 2 binary. */
   _op: number;
-  /** Opcode and FIN bit of the current frame. */
-  _fop: number;
-  _fin: boolean;
   /** The message so far (_buf, _blen bytes), or the whole message as a view
    *  of the chunk (_view). */
   _buf: Uint8Array | null;
@@ -31,32 +30,26 @@ export interface ReaderState {
 }
 
 export function readerInit(c: ReaderState): void {
-  c._op = c._fop = c._blen = c._frags = c._u8 = c._clen = 0;
-  c._fin = false;
-  c._buf = c._view = c._ctl = null;
+  c._op = c._blen = c._clen = 0;
 }
 
 /** A frame header is complete. `whole`: its payload is all in this chunk. */
-export function frameStart(c: Conn, fin: boolean, o: number, length: number, whole: boolean): void {
-  var max = c._o.maxPayload, total = c._blen + length;
-  c._fop = o;
+export function frameStart(c: Conn, whole: boolean): void {
+  var max = c._o.maxPayload, length = c._len, o = c._b0 & 15, fin = c._b0 & 0x80, total = c._blen + length;
   if (o > 7) {
     c._ctl = new Uint8Array(length);
     c._clen = 0;
     return;
   }
-  if (!o) {
-    if (!c._op) return readFail(c, 1002, 'nothing to continue');
-  } else {
-    if (c._op) return readFail(c, 1002, 'expected a continuation');
+  if (!o == !c._op) return readFail(c, 1002, o ? 'expected a continuation' : 'nothing to continue');
+  if (o) {
     c._op = o;
     total = length;
     c._blen = c._frags = c._u8 = 0;
     c._buf = c._view = null;
   }
-  c._fin = fin;
   if (total > max) return readFail(c, 1009, 'message over ' + max + ' bytes');
-  if (++c._frags > c._o.maxFragments) return readFail(c, 1009, 'message in over ' + c._o.maxFragments + ' frames');
+  if (EXTRAS && ++c._frags > c._o.maxFragments) return readFail(c, 1009, 'message in over ' + c._o.maxFragments + ' frames');
   // Zero copy for a whole message in one frame in this chunk. Otherwise a
   // buffer: exactly the size needed for a final frame, else doubled (up to
   // max), so that many fragments cost O(n) copying.
@@ -66,10 +59,10 @@ export function frameStart(c: Conn, fin: boolean, o: number, length: number, who
 /** Unmasked payload bytes b[start..end) of the current frame. */
 export function frameData(c: Conn, b: Uint8Array, start: number, end: number): void {
   var part = b.subarray(start, end);
-  if (c._fop > 7) {
+  if (c._b0 & 8) {
     c._ctl!.set(part, c._clen);
     c._clen += end - start;
-  } else if (c._op == 1 && (c._u8 = utf8Valid(c._u8, b, start, end)) < 0) readFail(c, 1007, 'invalid UTF-8');
+  } else if (c._op < 2 && (c._u8 = utf8Valid(c._u8, b, start, end)) < 0) readFail(c, 1007, INVALID);
   else {
     if (c._buf) c._buf.set(part, c._blen);
     else c._view = part;
@@ -81,16 +74,16 @@ export function frameData(c: Conn, b: Uint8Array, start: number, end: number): v
 export function frameEnd(c: Conn): void {
   var data = c._ctl, op = c._op;
   if (c._state > 2) return;
-  if (c._fop > 7) {
+  if (c._b0 & 8) {
     c._ctl = null;
-    return onControl(c, c._fop, data!);
+    onControl(c, c._b0 & 15, data!);
+  } else if (c._b0 & 0x80) {
+    if (op < 2 && c._u8) return readFail(c, 1007, INVALID);
+    data = c._buf ? c._buf.subarray(0, c._blen) : c._view || new Uint8Array(0);
+    c._op = c._blen = 0;
+    c._buf = c._view = null;
+    c._message(data, op > 1);
   }
-  if (!c._fin) return;
-  if (op == 1 && c._u8) return readFail(c, 1007, 'invalid UTF-8');
-  data = c._buf ? c._buf.subarray(0, c._blen) : c._view || new Uint8Array(0);
-  c._op = c._blen = 0;
-  c._buf = c._view = null;
-  c._message(data, op == 2);
 }
 
 /** Drops what was being read and fails the connection. */

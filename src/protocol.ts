@@ -31,9 +31,9 @@ export function receive(c: Conn, b: Uint8Array): void {
   var i = 0, hd = c._hd, req, answer;
   try {
     if (hd) {
-      i = readHead(hd, b, 0, c._o.maxHeader, c._k._text);
+      i = readHead(hd, b, c._o.maxHeader, c._k._text);
       if (i == -1) return;
-      req = hd._r;
+      req = hd._r!;
       answer = i < 0 ? -i : checkRequest(req) || c._request(req);
       c._hd = null;
       if (typeof answer == 'number' && answer) {

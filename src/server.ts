@@ -7,6 +7,7 @@ import { Socket, Options, shut } from './socket';
 import { host, Listener } from './host';
 import { Request } from './handshake';
 import { isSupportedType, JSON_TYPE } from './message-types';
+import { EXTRAS } from './features';
 
 export interface ServerOptions {
   /** Interface to listen on (default 'localhost'). */
@@ -61,12 +62,12 @@ var DEFAULTS: any = {
   port: 80,
   receiveType: JSON_TYPE,
   sendType: JSON_TYPE,
-  queuePolicy: 'fail',
-  path: null,
-  origins: null,
-  verify: null,
-  protocols: null
+  queuePolicy: 'fail'
 };
+
+/** The options of the optional features (see features.ts), with their
+ *  defaults (for maxFragments and idleTimeout, the host's). */
+var OPTIONAL: any = { path: null, origins: null, verify: null, protocols: null, maxFragments: null, idleTimeout: null };
 
 function fill(o: any, given: any, defaults: any): void {
   for (var k in defaults) o[k] = given[k] == null ? defaults[k] : given[k];
@@ -85,16 +86,19 @@ export class Server {
   _l: Listener | null;
 
   constructor(options?: ServerOptions) {
-    var o: any = {}, given = options || {};
+    var o: any = {}, given: any = options || {};
     fill(o, given, DEFAULTS);
+    if (EXTRAS) fill(o, given, OPTIONAL);
     fill(o, given, host._defaults);
     this._o = o;
+    this._ev = {};
     this.sockets = [];
     this._all = [];
     this._l = null;
-    if (!isSupportedType(o.receiveType) || !isSupportedType(o.sendType) || !/^(fail|close|latest)$/.test(o.queuePolicy)) {
+    if (!isSupportedType(o.receiveType) || !isSupportedType(o.sendType) || (EXTRAS ? ['fail', 'close', 'latest'] : ['fail']).indexOf(o.queuePolicy) < 0) {
       throw new TypeError('unsupported option: ' + o.receiveType + ', ' + o.sendType + ', ' + o.queuePolicy);
     }
+    if (!EXTRAS) for (var k in OPTIONAL) if (given[k]) throw new TypeError(k + ': only in web-socket-server-full');
   }
 
   /** Starts listening; 'listening' reports the port, 'error' a failure. */

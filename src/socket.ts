@@ -1,6 +1,6 @@
 // The Accessors Socket: one client connection, as the application sees it.
 // Events: open, message(value, isBinary), close(code, reason), error(err),
-// pong(payload), drain.
+// drain; with the optional features (features.ts) also pong(payload).
 //
 // The Socket object is also the connection's record of state (connection.ts):
 // the core's steps and the target keep their fields in it, so that a
@@ -14,6 +14,7 @@ import { host, Limits } from './host';
 import { Writer, outFlush, outEmpty, outDrop } from './outbox';
 import { isAppCloseCode, MAX_REASON } from './close-code';
 import { binaryView, toText, fromWire, OCTETS } from './message-types';
+import { EXTRAS } from './features';
 
 /** The server's options, with the defaults filled in (see ServerOptions in server.ts). */
 export interface Options extends Limits {
@@ -52,6 +53,11 @@ export interface SocketStats {
 }
 
 export interface Socket extends Emitter, Conn {
+  // The optional features' methods (see features.ts and below the class).
+  /** Sends a ping (at most 125 bytes); the answer comes as a 'pong' event. */
+  ping(data?: any): boolean;
+  /** Message counts, and the bytes still queued. */
+  stats(): SocketStats;
   /** @internal */
   _o: Options;
   /** @internal The server. */
@@ -81,27 +87,31 @@ var EMPTY = new Uint8Array(0);
 
 export class Socket implements Handler {
   /** The upgrade request (method, path, version, lower-cased headers). */
-  request: Request | null;
+  request!: Request | null;
   /** The subprotocol chosen from the server's `protocols`, or ''. */
-  protocol: string;
+  protocol!: string;
   /** This socket's send queue limit in bytes (0: none), and what send() does
    *  past it; the server's options to begin with, and free to change. */
-  maxQueue: number;
-  queuePolicy: string;
+  maxQueue!: number;
+  queuePolicy!: string;
 
   /** @internal Made by the target for each TCP connection, never by applications. */
   constructor(server: SocketOwner) {
-    var o = server._o;
-    connInit(this, o, host);
-    this._s = server;
-    this.request = null;
-    this.protocol = '';
-    this.maxQueue = o.maxQueue;
-    this.queuePolicy = o.queuePolicy;
-    this._nr = this._ns = this._nf = this._nd = this._last = this._end = 0;
-    this._wd = false;
-    server._all.push(this);
-    arm(this, o.handshakeTimeout, kill);
+    var s = this, o = server._o;
+    connInit(s, o, host);
+    s._s = server;
+    s._ev = {};
+    s.request = null;
+    s.maxQueue = o.maxQueue;
+    s._end = 0;
+    s._wd = false;
+    if (EXTRAS) {
+      s.protocol = '';
+      s.queuePolicy = o.queuePolicy;
+      s._nr = s._ns = s._nf = s._nd = s._last = 0;
+    }
+    server._all.push(s);
+    arm(s, o.handshakeTimeout, kill);
   }
 
   /** Sends a message, converted by the server's sendType (see README).
@@ -114,40 +124,29 @@ export class Socket implements Handler {
       binary = type == OCTETS || !!(options && options.binary);
     }
     if (s._state == OPEN && max && s.bufferedAmount + bytes.length > max) {
-      if (policy == 'latest') s._nd += outDrop(s);
+      if (EXTRAS && policy == 'latest') s._nd += outDrop(s);
       if (s.bufferedAmount + bytes.length > max) {
-        s._nf++;
         s._wd = true;
-        if (policy == 'close') shut(s, 1013, host._bytes('send queue full'));
+        if (EXTRAS) {
+          s._nf++;
+          if (policy == 'close') shut(s, 1013, host._bytes('send queue full'));
+        }
         return false;
       }
     }
     if (!connSend(s, bytes, binary)) {
-      s._nf++;
+      if (EXTRAS) s._nf++;
       return false;
     }
-    s._ns++;
+    if (EXTRAS) s._ns++;
     // What the network could not take at once waits in the queue: 'drain'
     // will say when it has gone.
     if (s.bufferedAmount) s._wd = true;
     return true;
   }
 
-  /** Sends a ping (at most 125 bytes); the answer comes as a 'pong' event. */
-  ping(data?: any): boolean {
-    var p = binaryView(data) || host._bytes(data === undefined ? '' : String(data));
-    if (p.length > 125) throw new TypeError('ping over 125 bytes');
-    return connPing(this, p);
-  }
-
   isOpen(): boolean {
     return this._state == OPEN;
-  }
-
-  /** Message counts, and the bytes still queued. */
-  stats(): SocketStats {
-    var s = this;
-    return { received: s._nr, sent: s._ns, refused: s._nf, dropped: s._nd, bufferedAmount: s.bufferedAmount };
   }
 
   /** Starts the closing handshake. code: 1000 or 3000-4999 (none sends an
@@ -177,7 +176,7 @@ export class Socket implements Handler {
     var s = this, server = s._s;
     s.request = req;
     beat(s);
-    if (s._o.idleTimeout) {
+    if (EXTRAS && s._o.idleTimeout) {
       s._last = Date.now();
       idleCheck(s);
     }
@@ -188,15 +187,17 @@ export class Socket implements Handler {
 
   /** @internal */
   _message(data: Uint8Array, binary: boolean): void {
-    this._nr++;
-    this._last = Date.now();
+    if (EXTRAS) {
+      this._nr++;
+      this._last = Date.now();
+    }
     this.emit('message', fromWire(this._o.receiveType, data, binary, host._text), binary);
   }
 
   /** @internal */
   _pong(p: Uint8Array): void {
     if (this._state == OPEN) beat(this);
-    this.emit('pong', p);
+    if (EXTRAS) this.emit('pong', p);
   }
 
   /** @internal */
@@ -214,6 +215,19 @@ export class Socket implements Handler {
 }
 
 addEmitter(Socket.prototype);
+
+if (EXTRAS) {
+  Socket.prototype.ping = function (this: Socket, data?: any): boolean {
+    var p = binaryView(data) || host._bytes(data === undefined ? '' : String(data));
+    if (p.length > 125) throw new TypeError('ping over 125 bytes');
+    return connPing(this, p);
+  };
+
+  Socket.prototype.stats = function (this: Socket): SocketStats {
+    var s = this;
+    return { received: s._nr, sent: s._ns, refused: s._nf, dropped: s._nd, bufferedAmount: s.bufferedAmount };
+  };
+}
 
 // ---- for the target ----
 
@@ -241,7 +255,7 @@ export function gone(s: Socket): void {
   if (s._end > 1) return;
   s._end = 2;
   arm(s, 0, null);
-  host._cancel(s._idle);
+  if (EXTRAS) host._cancel(s._idle);
   host._cancel(s._dt);
   s._state = CLOSED;
   remove(server._all, s);
@@ -266,9 +280,10 @@ function remove(list: Socket[], s: Socket): void {
  *  refuses it; a string accepts it with these extra header lines. */
 function check(s: Socket, req: Request): number | string {
   var o = s._o, h = req.headers, p = o.protocols, v: any, i: number, offered: string;
-  if (o.path && req.path.split('?')[0] != o.path) return 404;
-  if (o.origins && h['origin'] && o.origins.indexOf(h['origin']) < 0) return 403;
+  if (EXTRAS && o.path && req.path.split('?')[0] != o.path) return 404;
+  if (EXTRAS && o.origins && h['origin'] && o.origins.indexOf(h['origin']) < 0) return 403;
   if (s._s.sockets.length >= o.maxConnections) return 503;
+  if (!EXTRAS) return '';
   if (o.verify) {
     try {
       v = o.verify(req);

@@ -1,14 +1,23 @@
-// Checks on the built Espruino bundle's source that no emulation can make:
+// Checks on the built Espruino bundles' source that no emulation can make:
 // Espruino does not hoist `var` or function declarations, so a name used
 // before its declaration in the same function refers to an outer variable
-// (or to nothing). Running under V8 would never show that.
+// (or to nothing). Running under V8 would never show that. Also the size
+// ceilings of the two bundles.
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const acorn = require('acorn');
 
-const bundle = path.join(__dirname, '..', 'dist', 'espruino', 'web-socket-server.js');
+const dist = path.join(__dirname, '..', 'dist', 'espruino');
+
+/** The bundles and their size ceilings in bytes (see the README: the small
+ *  bundle's design target is 8,192 bytes, which it does not meet yet; these
+ *  ceilings stop it growing). */
+const BUNDLES = [
+  { file: 'web-socket-server.js', ceiling: 11776 },
+  { file: 'web-socket-server-full.js', ceiling: 13312 }
+];
 
 function isFunction(n) {
   return n && (n.type == 'FunctionDeclaration' || n.type == 'FunctionExpression');
@@ -59,31 +68,45 @@ function usedBeforeDeclaration(src) {
   return found;
 }
 
-describe('Espruino bundle source', function () {
-  let src;
-  before(function () {
-    src = fs.readFileSync(bundle, 'utf8');
-  });
-
-  it('uses no name before its var or function declaration (Espruino does not hoist)', function () {
-    assert.deepStrictEqual(usedBeforeDeclaration(src), []);
-  });
-
-  it('the check itself finds a var used before its declaration', function () {
+describe('the check for names used before their declaration', function () {
+  it('finds a var used before its declaration', function () {
     const bad = 'var o = 1; function f() { o = {}; var o; return o; }';
     assert.strictEqual(usedBeforeDeclaration(bad).length, 1);
     assert.deepStrictEqual(usedBeforeDeclaration('function f() { var o; o = {}; return o; }'), []);
   });
 
-  it('the check itself finds a top-level call to a function declared later', function () {
+  it('finds a top-level call to a function declared later', function () {
     assert.strictEqual(usedBeforeDeclaration('g(); function g() {}').length, 1);
   });
-
-  it('never names a variable `of` (a reserved word on Espruino)', function () {
-    const names = [];
-    walk(acorn.parse(src, { ecmaVersion: 5 }), (n) => {
-      if (n.type == 'Identifier' && n.name == 'of') names.push(n.start);
-    });
-    assert.deepStrictEqual(names, []);
-  });
 });
+
+for (const b of BUNDLES) {
+  describe('Espruino bundle source: ' + b.file, function () {
+    let src;
+    before(function () {
+      src = fs.readFileSync(path.join(dist, b.file), 'utf8');
+    });
+
+    it('is at most ' + b.ceiling + ' bytes', function () {
+      const size = fs.statSync(path.join(dist, b.file)).size;
+      assert.ok(size <= b.ceiling, b.file + ' is ' + size + ' bytes, over its ceiling of ' + b.ceiling);
+    });
+
+    it('is ASCII and parses as ES5', function () {
+      assert.ok(/^[\x00-\x7f]*$/.test(src), 'only ASCII');
+      acorn.parse(src, { ecmaVersion: 5 });
+    });
+
+    it('uses no name before its var or function declaration (Espruino does not hoist)', function () {
+      assert.deepStrictEqual(usedBeforeDeclaration(src), []);
+    });
+
+    it('never names a variable `of` (a reserved word on Espruino)', function () {
+      const names = [];
+      walk(acorn.parse(src, { ecmaVersion: 5 }), (n) => {
+        if (n.type == 'Identifier' && n.name == 'of') names.push(n.start);
+      });
+      assert.deepStrictEqual(names, []);
+    });
+  });
+}

@@ -17,6 +17,7 @@
 
 import { useHost, Server, Socket, receive, flush, gone, serverFailed, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
 import { GUID } from '../../src/handshake';
+import { EXTRAS } from '../../src/features';
 
 /** What this target keeps in each Socket. */
 interface Link extends Socket {
@@ -36,6 +37,11 @@ var board = process.env.BOARD || '', small = board.indexOf('ESP8266') >= 0, esp3
 var WRITE = small ? 268 : 536;
 /** Every connection of every server. */
 var links: Link[] = [];
+
+/** clearTimeout, which throws for undefined. */
+function cancel(t: any): void {
+  if (t !== undefined) clearTimeout(t);
+}
 
 function find(sock: any): Link | undefined {
   for (var i = 0; i < links.length; i++) if (links[i]._sock === sock) return links[i];
@@ -59,7 +65,7 @@ function onGone(this: any): void {
   var s = find(this);
   if (s) {
     links.splice(links.indexOf(s), 1);
-    if (s._qd !== undefined) clearTimeout(s._qd);
+    cancel(s._qd);
     gone(s);
   }
 }
@@ -100,22 +106,33 @@ function put(s: Link, d: Uint8Array, start: number, end: number): void {
   }
 }
 
+var defaults: any = {
+  maxPayload: small ? 1024 : 8192,
+  maxHeader: small ? 2048 : 4096,
+  maxConnections: small ? 2 : esp32 ? 6 : 3,
+  maxQueue: small ? 2048 : 8192,
+  fragment: WRITE - 4,
+  writeSize: WRITE,
+  handshakeTimeout: 5000,
+  closeTimeout: 5000,
+  pingInterval: 60000,
+  pongTimeout: 20000
+};
+if (EXTRAS) {
+  defaults.maxFragments = small ? 16 : 64;
+  defaults.idleTimeout = 0;
+}
+
 useHost({
-  _text: function (b) {
-    return E.toString(b);
-  },
-  _bytes: function (s) {
-    return E.toUint8Array(s);
-  },
+  // Espruino's own functions where they fit: bytes and byte Strings are
+  // one for the other, and setTimeout passes arguments on.
+  _text: E.toString,
+  _bytes: E.toUint8Array,
   _accept: function (key) {
     return btoa(require('crypto').SHA1(key + GUID));
   },
-  _timer: function (fn, ms, arg) {
-    return setTimeout(fn, ms, arg);
-  },
-  _cancel: function (t) {
-    if (t !== undefined) clearTimeout(t);
-  },
+  _timer: setTimeout,
+  _cancel: cancel,
   _kick: function (s: Link) {
     if (!s._busy && s._qd === undefined) s._qd = setTimeout(write, 0, s);
   },
@@ -155,20 +172,7 @@ useHost({
       }
     };
   },
-  _defaults: {
-    maxPayload: small ? 1024 : 8192,
-    maxFragments: small ? 16 : 64,
-    maxHeader: small ? 2048 : 4096,
-    maxConnections: small ? 2 : esp32 ? 6 : 3,
-    maxQueue: small ? 2048 : 8192,
-    fragment: WRITE - 4,
-    writeSize: WRITE,
-    handshakeTimeout: 5000,
-    closeTimeout: 5000,
-    pingInterval: 60000,
-    pongTimeout: 20000,
-    idleTimeout: 0
-  }
+  _defaults: defaults
 });
 
 exports.Server = Server;

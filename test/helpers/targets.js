@@ -10,6 +10,10 @@
 //   byteStrings   true: strings are 8-bit on the target (Espruino), so text
 //                 the server receives is a String of UTF-8 bytes, and strings
 //                 given to send() are taken byte for byte
+//   extras        the optional features are there (src/features.ts): path,
+//                 origins, verify, protocols, idleTimeout, maxFragments,
+//                 queuePolicy 'close' and 'latest', stats(), ping(), 'pong'
+//                 and 'drain' events
 //   stats()       (espruino-emulated) the emulated board's live state: open
 //                 sockets, servers, timers, listeners, buffered bytes,
 //                 foreignFields, uncaught exceptions (see espruino-emulator.js)
@@ -19,13 +23,28 @@ const { loadBundle } = require('./espruino-emulator');
 
 const root = path.join(__dirname, '..', '..');
 
-// One emulated ESP32 per process, made on first use.
-let emulated = null;
-function espruinoEmulated() {
-  if (!emulated) {
-    emulated = loadBundle({ board: 'ESP32', bundlePath: path.join(root, 'dist/espruino/web-socket-server.js') });
-  }
-  return emulated;
+// One emulated ESP32 per bundle and process, made on first use.
+const boards = {};
+function espruinoEmulated(file) {
+  if (!boards[file]) boards[file] = loadBundle({ board: 'ESP32', bundlePath: path.join(root, 'dist/espruino', file) });
+  return boards[file];
+}
+
+/** The built Espruino bundle `file` on a Node-emulated ESP32 (test/helpers/espruino-emulator.js). */
+function espruinoTarget(name, file, extras) {
+  // The board defaults (8 KB messages and send queue, 64 fragments) are too
+  // small for the 1 MB tests.
+  const defaults = { maxPayload: 2 * 1024 * 1024, maxQueue: 4 * 1024 * 1024 };
+  if (extras) defaults.maxFragments = 131072;
+  return {
+    name,
+    load: () => espruinoEmulated(file).module,
+    stats: () => espruinoEmulated(file).stats(),
+    defaults,
+    pickPort: true,
+    byteStrings: true,
+    extras
+  };
 }
 
 const targets = [
@@ -34,19 +53,14 @@ const targets = [
     load: () => require(path.join(root, 'dist/node/targets/node/index.js')),
     defaults: {},
     pickPort: false,
-    byteStrings: false
+    byteStrings: false,
+    extras: true
   },
-  {
-    // The built Espruino bundle on a Node-emulated ESP32 (test/helpers/espruino-emulator.js).
-    name: 'espruino-emulated',
-    load: () => espruinoEmulated().module,
-    stats: () => espruinoEmulated().stats(),
-    // The board defaults (8 KB messages and send queue, 64 fragments) are too
-    // small for the 1 MB tests.
-    defaults: { maxPayload: 2 * 1024 * 1024, maxQueue: 4 * 1024 * 1024, maxFragments: 131072 },
-    pickPort: true,
-    byteStrings: true
-  }
+  // The small bundle: the protocol core without the optional features
+  // (src/features.ts); tests of those run on the other two targets, and
+  // test/espruino-bundle.test.js checks that the small bundle refuses them.
+  espruinoTarget('espruino-emulated', 'web-socket-server.js', false),
+  espruinoTarget('espruino-emulated-full', 'web-socket-server-full.js', true)
 ];
 
 module.exports = { targets, root };
