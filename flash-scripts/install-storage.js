@@ -55,6 +55,8 @@ Options:
                  (Telnet console, port 23 by default). Required unless --dry-run.
   --baud N       Serial baud rate (default ${up.DEFAULT_BAUD}; ignored for USB and TCP).
   --module FILE  Module file to install (default dist/espruino/web-socket-server.js).
+  --full         Install dist/espruino/web-socket-server-full.js, the module with
+                 the optional features, as "${NAME}".
   --board B      Board description instead of asking the board: a JSON file, or
                  offline/dry run one of ${Object.keys(up.BOARDS).join(', ')}
                  (dry-run default ${up.DEFAULT_DRY_RUN_BOARD}).
@@ -76,6 +78,7 @@ const OPTIONS = {
   port: { type: 'string' },
   baud: { type: 'string', default: up.DEFAULT_BAUD },
   module: { type: 'string' },
+  full: { type: 'boolean', default: false },
   board: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
   out: { type: 'string' },
@@ -101,10 +104,11 @@ async function main(argv) {
     verbose: values.verbose
   };
   up.checkCommon(opts);
-  up.checkBundle(values.module);
+  const moduleFile = up.moduleChoice(values);
+  up.checkBundle(moduleFile);
   const offline = opts.dryRun || values.offline;
 
-  const stage = up.makeStage(true, values.module);
+  const stage = up.makeStage(true, moduleFile);
   try {
     const size = fs.statSync(path.join(stage, STAGED)).size;
     const stageOut = path.join(stage, 'storage-output.js');

@@ -56,6 +56,8 @@ const { parseArgs } = require('util');
 const ROOT = path.resolve(__dirname, '..');
 const MODULE_NAME = 'web-socket-server';
 const BUNDLE = path.join(ROOT, 'dist', 'espruino', MODULE_NAME + '.js');
+// The bundle with the optional features (path, origins, verify, protocols, ...).
+const FULL_BUNDLE = path.join(ROOT, 'dist', 'espruino', MODULE_NAME + '-full.js');
 const DEFAULT_APP = path.join(ROOT, 'examples', 'espruino', 'echo.js');
 const DEFAULT_BAUD = '115200';
 const DEFAULT_TIMEOUT_S = 120;
@@ -98,9 +100,15 @@ function usageError(msg) {
 function checkBundle(file) {
   const f = path.resolve(file || BUNDLE);
   if (!fs.existsSync(f)) {
-    throw usageError(f + ' not found' + (f === BUNDLE ? ': build it first with `npx rollup -c --silent`' : ''));
+    throw usageError(f + ' not found' + (f === BUNDLE || f === FULL_BUNDLE ? ': build it first with `npm run build`' : ''));
   }
   return f;
+}
+
+/** The module file that --module and --full ask for (undefined: the default bundle). */
+function moduleChoice(values) {
+  if (values.full && values.module) throw usageError('--full and --module contradict each other');
+  return values.full ? FULL_BUNDLE : values.module;
 }
 
 /**
@@ -346,6 +354,9 @@ Options:
   --app FILE         App to upload (default examples/espruino/echo.js).
   --module FILE      Module file to send as "web-socket-server"
                      (default dist/espruino/web-socket-server.js).
+  --full             Send dist/espruino/web-socket-server-full.js, the module
+                     with the optional features (path, origins, verify,
+                     protocols, idleTimeout, ...), as "web-socket-server".
   --board B          Board description to use instead of asking the board:
                      a JSON file (e.g. saved from https://www.espruino.com/json/ESP32.json),
                      or a name. For --dry-run or --offline the name must be one of
@@ -387,6 +398,7 @@ const UPLOAD_OPTIONS = {
   baud: { type: 'string', default: DEFAULT_BAUD },
   app: { type: 'string', default: DEFAULT_APP },
   module: { type: 'string' },
+  full: { type: 'boolean', default: false },
   board: { type: 'string' },
   save: { type: 'boolean', default: false },
   'module-in-storage': { type: 'boolean', default: false },
@@ -429,7 +441,9 @@ async function uploadMain(argv) {
   }
   const offline = opts.dryRun ? !values.online : values.offline;
 
-  const stage = makeStage(!opts.moduleInStorage, values.module);
+  const moduleFile = moduleChoice(values);
+  if (opts.moduleInStorage && moduleFile) throw usageError('--module-in-storage sends no module: --module and --full do not apply');
+  const stage = makeStage(!opts.moduleInStorage, moduleFile);
   try {
     const stageOut = path.join(stage, 'upload-output.js');
     const board = opts.board || (opts.dryRun ? DEFAULT_DRY_RUN_BOARD : undefined);
@@ -493,6 +507,8 @@ module.exports = {
   ROOT: ROOT,
   MODULE_NAME: MODULE_NAME,
   BUNDLE: BUNDLE,
+  FULL_BUNDLE: FULL_BUNDLE,
+  moduleChoice: moduleChoice,
   BOARDS: BOARDS,
   DEFAULT_BAUD: DEFAULT_BAUD,
   DEFAULT_TIMEOUT_S: DEFAULT_TIMEOUT_S,

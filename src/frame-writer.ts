@@ -4,6 +4,9 @@
 /** Opcodes. */
 export var TEXT = 1, BINARY = 2, CLOSE = 8, PING = 9, PONG = 10;
 
+/** No bytes (one shared instance: nothing can change it). */
+export var EMPTY = new Uint8Array(0);
+
 /** The header of one frame carrying `length` payload bytes. */
 export function frameHeader(fin: boolean, opcode: number, length: number): Uint8Array {
   var n = length < 126 ? 2 : length < 65536 ? 4 : 10, h = new Uint8Array(n);
@@ -30,7 +33,7 @@ export function controlFrame(opcode: number, payload: Uint8Array): Uint8Array {
 /** A close frame's payload: the code, big-endian, then the reason bytes;
  *  empty for 1005 (no status code). */
 export function closePayload(code: number, reason: Uint8Array): Uint8Array {
-  if (code == 1005) return new Uint8Array(0);
+  if (code == 1005) return EMPTY;
   var p = new Uint8Array(2 + reason.length);
   p[0] = code >> 8;
   p[1] = code & 255;

@@ -6,6 +6,7 @@
 import { Conn, ConnectionLimits, INVALID, fail, onControl } from './connection';
 import { utf8Valid } from './utf8';
 import { grow } from './handshake';
+import { EMPTY } from './frame-writer';
 import { EXTRAS } from './features';
 
 /** The fields the message reader keeps in the connection's record (it reads
@@ -79,7 +80,7 @@ export function frameEnd(c: Conn): void {
     onControl(c, c._b0 & 15, data!);
   } else if (c._b0 & 0x80) {
     if (op < 2 && c._u8) return readFail(c, 1007, INVALID);
-    data = c._buf ? c._buf.subarray(0, c._blen) : c._view || new Uint8Array(0);
+    data = c._buf ? c._buf.subarray(0, c._blen) : c._view || EMPTY;
     c._op = c._blen = 0;
     c._buf = c._view = null;
     c._message(data, op > 1);

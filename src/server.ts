@@ -8,6 +8,7 @@ import { host, Listener } from './host';
 import { Request } from './handshake';
 import { isSupportedType, JSON_TYPE } from './message-types';
 import { EXTRAS } from './features';
+import { EMPTY } from './frame-writer';
 
 export interface ServerOptions {
   /** Interface to listen on (default 'localhost'). */
@@ -111,7 +112,7 @@ export class Server {
     var all = this._all.slice(), l = this._l;
     this._l = null;
     if (l) l._close();
-    for (var i = 0; i < all.length; i++) shut(all[i], 1001, new Uint8Array(0));
+    for (var i = 0; i < all.length; i++) shut(all[i], 1001, EMPTY);
   }
 }
 

@@ -15,6 +15,7 @@ import { Writer, outFlush, outEmpty, outDrop } from './outbox';
 import { isAppCloseCode, MAX_REASON } from './close-code';
 import { binaryView, toText, fromWire, OCTETS } from './message-types';
 import { EXTRAS } from './features';
+import { EMPTY } from './frame-writer';
 
 /** The server's options, with the defaults filled in (see ServerOptions in server.ts). */
 export interface Options extends Limits {
@@ -83,7 +84,6 @@ export interface Socket extends Emitter, Conn {
   _end: number;
 }
 
-var EMPTY = new Uint8Array(0);
 
 export class Socket implements Handler {
   /** The upgrade request (method, path, version, lower-cased headers). */

@@ -24,6 +24,7 @@ const root = path.join(__dirname, '..');
 const UPLOAD = path.join(root, 'flash-scripts', 'upload.js');
 const INSTALL = path.join(root, 'flash-scripts', 'install-storage.js');
 const DIST = path.join(root, 'dist', 'espruino', 'web-socket-server.js');
+const DIST_FULL = path.join(root, 'dist', 'espruino', 'web-socket-server-full.js');
 const APP = path.join(root, 'examples', 'espruino', 'echo.js');
 const NAME = 'web-socket-server';
 const CHILD_TIMEOUT_MS = 60000;
@@ -252,7 +253,7 @@ describe('flash-scripts', function () {
     it('--help documents the options', async function () {
       const r = await run(UPLOAD, ['--help']);
       ok(r);
-      for (const o of ['--port', '--baud', '--app', '--board', '--save', '--dry-run', '--out', '--module-in-storage']) {
+      for (const o of ['--port', '--baud', '--app', '--board', '--save', '--dry-run', '--out', '--module-in-storage', '--full']) {
         assert.ok(r.stdout.indexOf(o) >= 0, 'help lacks ' + o);
       }
     });
@@ -287,6 +288,20 @@ describe('flash-scripts', function () {
       parse5(body);
       assert.ok(body === before.trim() || body === after.trim(), 'module code differs from dist/espruino bundle');
       assert.ok(code.endsWith(appText));
+    });
+
+    it('--full sends dist/espruino/web-socket-server-full.js as the module', async function () {
+      const out = tmpFile('upload-full.js');
+      const r = await run(UPLOAD, ['--dry-run', '--out', out, '--full']);
+      ok(r);
+      const code = fs.readFileSync(out, 'latin1');
+      const call = findAddCached(parse5(code))[0].expression;
+      assert.strictEqual(call.arguments[0].value, NAME);
+      const body = code.slice(call.arguments[1].body.start + 1, call.arguments[1].body.end - 1);
+      assert.strictEqual(body, fs.readFileSync(DIST_FULL, 'latin1').trim(), 'module code differs from the full bundle');
+      assert.notStrictEqual(body, fs.readFileSync(DIST, 'latin1').trim());
+      fails(await run(UPLOAD, ['--dry-run', '--out', tmpFile('z.js'), '--full', '--module', bundleFile]), /contradict/);
+      fails(await run(UPLOAD, ['--dry-run', '--out', tmpFile('z.js'), '--full', '--module-in-storage']), /--module-in-storage/);
     });
 
     it('--app uploads another app', async function () {
@@ -360,7 +375,7 @@ describe('flash-scripts', function () {
     it('--help documents the options', async function () {
       const r = await run(INSTALL, ['--help']);
       ok(r);
-      for (const o of ['--port', '--baud', '--dry-run', '--out']) assert.ok(r.stdout.indexOf(o) >= 0, 'help lacks ' + o);
+      for (const o of ['--port', '--baud', '--dry-run', '--out', '--full']) assert.ok(r.stdout.indexOf(o) >= 0, 'help lacks ' + o);
     });
 
     it('writes the Storage file "web-socket-server" with exactly the bundle', async function () {
@@ -391,6 +406,15 @@ describe('flash-scripts', function () {
       vm.runInNewContext(fs.readFileSync(out, 'latin1'), fake.sandbox);
       const stored = fake.files[NAME].toString('latin1');
       assert.ok(stored === before || stored === after, 'Storage file differs from dist/espruino bundle');
+    });
+
+    it('--full installs dist/espruino/web-socket-server-full.js under the same name', async function () {
+      const out = tmpFile('storage-full.js');
+      ok(await run(INSTALL, ['--dry-run', '--out', out, '--full']));
+      const fake = fakeEspruino();
+      vm.runInNewContext(fs.readFileSync(out, 'latin1'), fake.sandbox);
+      assert.strictEqual(fake.files[NAME].toString('latin1'), fs.readFileSync(DIST_FULL, 'latin1'));
+      fails(await run(INSTALL, ['--dry-run', '--out', tmpFile('w.js'), '--full', '--module', bundleFile]), /contradict/);
     });
 
     it('fails on bad arguments', async function () {
