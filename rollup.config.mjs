@@ -6,6 +6,29 @@ import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { statSync } from 'fs';
 
+/** The minifier's two passes. The first minifies; no object of ours has a
+ *  getter. Private members (_name) are renamed; `of` is a reserved word on
+ *  Espruino. The second moves every `var` to the top of its function:
+ *  Espruino does not hoist them. (Hoisting in the first pass would keep
+ *  constants such as OPEN = 1 as variables, which Espruino looks up by name
+ *  each time, instead of inlining them.) */
+export const TERSER_PASSES = [
+  {
+    ecma: 5,
+    toplevel: true,
+    compress: { passes: 2, pure_getters: true },
+    mangle: { reserved: ['of'], properties: { regex: /^_[^_]/ } },
+    format: { ascii_only: true, comments: false }
+  },
+  {
+    ecma: 5,
+    toplevel: true,
+    compress: { passes: 1, hoist_vars: true, pure_getters: true },
+    mangle: { reserved: ['of'] },
+    format: { ascii_only: true, comments: false }
+  }
+];
+
 /** One bundle: `extras` turns the optional features on (src/features.ts). */
 function bundle(out, extras) {
   return {
@@ -17,18 +40,7 @@ function bundle(out, extras) {
       generatedCode: 'es5',
       esModule: false,
       strict: false,
-      plugins: [
-        terser({
-          ecma: 5,
-          toplevel: true,
-          // Espruino does not hoist `var`: every declaration goes to the top of
-          // its function. No object of ours has a getter.
-          compress: { passes: 2, hoist_vars: true, pure_getters: true },
-          // Private members (_name) are renamed; `of` is a reserved word on Espruino.
-          mangle: { reserved: ['of'], properties: { regex: /^_[^_]/ } },
-          format: { ascii_only: true, comments: false }
-        })
-      ]
+      plugins: TERSER_PASSES.map((o) => terser(o))
     },
     plugins: [
       {

@@ -7,8 +7,11 @@
 // 1000 sequential 64-byte text messages, and one 65535-byte message (binary,
 // then text), timed from a Node `ws` client on loopback.
 //
-//   npx rollup -c --silent            # the echo part loads dist/espruino/web-socket-server.js
-//   ESPRUINO=/path/to/espruino node bench/espruino-unmask.js [--no-echo]
+//   npm run build                     # the echo part loads dist/espruino/web-socket-server.js
+//   ESPRUINO=/path/to/espruino node bench/espruino-unmask.js [--no-echo] [--compare OTHER-BUNDLE.js]
+//
+// --compare runs the echo part with another bundle too (for example one built
+// from an earlier version), alternating, and prints the two side by side.
 //
 // Both unmask functions are compiled from source and minified the same way
 // (TypeScript to ES5, then terser), since Espruino interprets the source text
@@ -147,17 +150,16 @@ setTimeout(function () { quit(); }, 1);
 }
 
 
-async function echoBench() {
+/** One echo run on a fresh interpreter with the bundle `bundle`: the times
+ *  in ms of 1000 sequential 64-byte text round trips, and of one 65535-byte
+ *  binary and one 65535-byte text message. */
+async function echoRun(bundle) {
   const WebSocket = require('ws');
-  if (!fs.existsSync(BUNDLE)) {
-    console.log('echo: skipped, ' + BUNDLE + ' is missing (npx rollup -c --silent)');
-    return;
-  }
   const port = await freePort();
   const file = path.join(os.tmpdir(), 'espruino-echo-bench-' + process.pid + '.js');
   fs.writeFileSync(
     file,
-    'Modules.addCached("web-socket-server", ' + JSON.stringify(fs.readFileSync(BUNDLE, 'utf8')) + ');\n' +
+    'Modules.addCached("web-socket-server", ' + JSON.stringify(fs.readFileSync(bundle, 'utf8')) + ');\n' +
       'var ws = require("web-socket-server");\n' +
       'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxPayload: 200000, maxQueue: 200000, pingInterval: 0});\n' +
       's.on("connection", function (c) { c.on("message", function (m) { c.send(m); }); });\n' +
@@ -191,6 +193,7 @@ async function echoBench() {
           res(d);
         });
       });
+    const r = {};
     const msg = 'x'.repeat(64);
     let t = process.hrtime.bigint();
     for (let i = 0; i < 1000; i++) {
@@ -198,23 +201,56 @@ async function echoBench() {
       const d = await next(5000);
       if (d.length != 64) throw new Error('bad echo');
     }
-    const ms1000 = Number(process.hrtime.bigint() - t) / 1e6;
-    console.log('echo: 1000 sequential 64-byte text round trips: ' + ms1000.toFixed(0) + ' ms (' +
-      (ms1000 / 1000).toFixed(2) + ' ms each)');
+    r.small = Number(process.hrtime.bigint() - t) / 1e6;
     for (const binary of [true, false]) {
-      const big = binary ? Buffer.alloc(65535, 0xa5) : 'é'.repeat(32767) + 'x'; // 65535 bytes either way
+      const big = binary ? Buffer.alloc(65535, 0xa5) : '\u00e9'.repeat(32767) + 'x'; // 65535 bytes either way
       t = process.hrtime.bigint();
       w.send(big, { binary });
       const d = await next(60000);
       const ms = Number(process.hrtime.bigint() - t) / 1e6;
       const ok = binary ? Buffer.compare(d, big) == 0 : d.toString() === big;
-      console.log('echo: one 65535-byte ' + (binary ? 'binary' : 'text (2-byte UTF-8)') + ' message: ' +
-        ms.toFixed(0) + ' ms' + (ok ? '' : ' (WRONG ECHO)'));
+      if (!ok) throw new Error('wrong echo of the ' + (binary ? 'binary' : 'text') + ' message');
+      r[binary ? 'binary' : 'text'] = ms;
     }
     w.terminate();
+    return r;
   } finally {
     stop();
   }
+}
+
+function median(a) {
+  const s = a.slice().sort((x, y) => x - y);
+  return s[s.length >> 1];
+}
+
+/** Echo round trips through the bundle; with --compare FILE, also through
+ *  another bundle (say, a build of an earlier version), in alternating
+ *  rounds on fresh interpreters, so that noise hits both alike. */
+async function echoBench() {
+  const compare = process.argv.indexOf('--compare') >= 0 ? process.argv[process.argv.indexOf('--compare') + 1] : null;
+  const bundles = [BUNDLE].concat(compare ? [path.resolve(compare)] : []);
+  for (const b of bundles) {
+    if (!fs.existsSync(b)) {
+      console.log('echo: skipped, ' + b + ' is missing (npm run build)');
+      return;
+    }
+  }
+  const rounds = compare ? 3 : 1;
+  const runs = bundles.map(() => []);
+  for (let k = 0; k < rounds; k++) for (let i = 0; i < bundles.length; i++) runs[i].push(await echoRun(bundles[i]));
+  const rows = [
+    ['small', '1000 sequential 64-byte text round trips'],
+    ['binary', 'one 65535-byte binary message'],
+    ['text', 'one 65535-byte text (2-byte UTF-8) message']
+  ];
+  console.log('echo (ms, ' + (rounds > 1 ? 'median of ' + rounds + ' alternating rounds' : 'one run') + '):');
+  for (const [key, what] of rows) {
+    const m = runs.map((rs) => median(rs.map((r) => r[key])));
+    console.log('  ' + what.padEnd(44) + m.map((x) => x.toFixed(0).padStart(8)).join('') +
+      (compare ? '   ratio ' + (m[1] / m[0]).toFixed(2) + 'x (compared / this build)' : ''));
+  }
+  if (compare) console.log('  columns: ' + bundles.map((b) => path.relative(ROOT, b)).join(', '));
 }
 
 (async () => {

@@ -29,8 +29,12 @@ export interface ParserState {
 var HEAD = 0, LENGTH = 1, EXT = 2, MASK = 3, DATA = 4;
 
 export function parserInit(c: ParserState): void {
-  c._st = c._b0 = c._need = c._len = c._left = c._phase = 0;
+  // In the order of use per chunk (see connInit).
+  c._st = 0;
+  c._left = 0;
+  c._phase = 0;
   c._mask = new Uint8Array(4);
+  c._b0 = 0;
 }
 
 /** Parses b[i..] of a chunk, until its end or until the connection closes

@@ -12,7 +12,7 @@ export interface Host extends Codec {
   _timer(fn: (arg: any) => void, ms: number, arg: any): any;
   /** Cancels a timer; does nothing for undefined. */
   _cancel(t: any): void;
-  /** Starts listening; the target makes a new Socket(server) for each TCP
+  /** Starts listening; the target makes a new Socket(server, sock) for each TCP
    *  connection, and emits 'listening' (with the port) or calls serverFailed(). */
   _listen(server: Server, port: number, hostInterface: string): Listener;
   /** Output is waiting on this socket: pull it with flush() while the TCP

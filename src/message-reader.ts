@@ -31,7 +31,10 @@ export interface ReaderState {
 }
 
 export function readerInit(c: ReaderState): void {
-  c._op = c._blen = c._clen = 0;
+  // In the order of use per chunk (see connInit).
+  c._op = c._u8 = 0;
+  c._buf = c._view = null;
+  c._blen = 0;
 }
 
 /** A frame header is complete. `whole`: its payload is all in this chunk. */

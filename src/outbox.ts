@@ -36,10 +36,13 @@ export interface OutboxState {
 }
 
 export function outInit(c: OutboxState, frag: number): void {
-  c.bufferedAmount = c._qoff = c._whp = c._wbp = c._wbe = 0;
-  c._q = [];
-  c._cq = [];
+  // In the order of use per write (see connInit).
   c._wh = c._wb = null;
+  c._whp = c._wbp = c._wbe = 0;
+  c.bufferedAmount = 0;
+  c._q = [];
+  c._qoff = 0;
+  c._cq = [];
   c._frag = frag;
 }
 

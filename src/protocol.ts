@@ -11,16 +11,17 @@ import { RAW, outInit } from './outbox';
 
 /** Sets up the record for a new connection. */
 export function connInit(c: Conn, limits: ConnectionLimits, codec: Codec): void {
-  // The frame parser's fields first: Espruino finds a field by walking the
-  // object's list of them, and those are read most.
+  // Espruino finds a field by walking the object's list of them, in the
+  // order they were made: those read for every chunk come first.
+  c._state = 0;
+  c._hd = headReader();
   parserInit(c);
   readerInit(c);
-  c._state = c._code = 0;
-  c._reason = '';
   outInit(c, limits.fragment);
+  c._code = 0;
+  c._reason = '';
   c._o = limits;
   c._k = codec;
-  c._hd = headReader();
 }
 
 

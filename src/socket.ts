@@ -54,6 +54,8 @@ export interface SocketStats {
 }
 
 export interface Socket extends Emitter, Conn {
+  /** @internal The target's handle of the TCP connection. */
+  _sock: any;
   // The optional features' methods (see features.ts and below the class).
   /** Sends a ping (at most 125 bytes); the answer comes as a 'pong' event. */
   ping(data?: any): boolean;
@@ -95,9 +97,13 @@ export class Socket implements Handler {
   maxQueue!: number;
   queuePolicy!: string;
 
-  /** @internal Made by the target for each TCP connection, never by applications. */
-  constructor(server: SocketOwner) {
+  /** @internal Made by the target for each TCP connection, never by
+   *  applications; `sock` is the target's own handle of it. */
+  constructor(server: SocketOwner, sock: any) {
     var s = this, o = server._o;
+    // First: Espruino finds a field by walking the object's fields in the
+    // order they were made, and the target looks this one up per chunk.
+    s._sock = sock;
     connInit(s, o, host);
     s._s = server;
     s._ev = {};

@@ -273,7 +273,13 @@ describe('Espruino emulator', function () {
         const c = rawClient(port, { paused: true });
         await c.connected;
         await until(() => board.stats().bytesSent > 0, 'the first bytes');
+        // The board's idle loop is held while the peer vanishes: on a fast,
+        // idle machine it could otherwise hand all 200 KB to the kernel first,
+        // and there would be no unsent data to report.
+        board.emulator.hold();
         c.sock.resetAndDestroy();
+        await delay(50);
+        board.emulator.release();
         await until(() => board.evaluate('T.events.length') === 2, 'the error and the close');
         const events = board.evaluate('T.events');
         const expected = boardName === 'ESP32' ? { code: -8, message: 'unsent data' } :

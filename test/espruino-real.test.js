@@ -1,5 +1,6 @@
-// The built Espruino bundle (dist/espruino/web-socket-server.js) on a real
-// Espruino interpreter, driven by the `ws` client and raw TCP sockets.
+// The built Espruino bundles (dist/espruino/web-socket-server.js and
+// web-socket-server-full.js) on a real Espruino interpreter, driven by the
+// `ws` client and raw TCP sockets.
 //
 // Runs only when ESPRUINO names an Espruino interpreter executable for this
 // machine (the Linux build of Espruino); otherwise every test here is pending.
@@ -22,7 +23,6 @@ const { spawn } = require('child_process');
 const WebSocket = require('ws');
 
 const ESPRUINO = process.env.ESPRUINO;
-const BUNDLE = path.join(__dirname, '..', 'dist', 'espruino', 'web-socket-server.js');
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 
@@ -203,248 +203,252 @@ function parseFrame(b) {
   return { fin: !!(b[0] & 0x80), opcode: b[0] & 15, payload: b.subarray(i, i + len) };
 }
 
-const title = 'Espruino bundle on a real interpreter (' + (ESPRUINO ? ESPRUINO : 'set ESPRUINO to run') + ')';
+for (const file of ['web-socket-server.js', 'web-socket-server-full.js']) {
+  const BUNDLE = path.join(__dirname, '..', 'dist', 'espruino', file);
+  const title = file + ' on a real interpreter (' + (ESPRUINO ? ESPRUINO : 'set ESPRUINO to run') + ')';
 
-(ESPRUINO ? describe : describe.skip)(title, function () {
-  this.timeout(15000);
-  let proc, port, out = '', appFile, exited = false;
-  // A test waiting for a reply fails as soon as the interpreter reports an
-  // uncaught error during that test, instead of timing out.
-  let mark = 0, onUncaught = () => {};
-  const uncaughtSinceMark = () => /Uncaught/.test(out.slice(mark));
+  (ESPRUINO ? describe : describe.skip)(title, function () {
+    this.timeout(15000);
+    let proc, port, out = '', appFile, exited = false;
+    // A test waiting for a reply fails as soon as the interpreter reports an
+    // uncaught error during that test, instead of timing out.
+    let mark = 0, onUncaught = () => {};
+    const uncaughtSinceMark = () => /Uncaught/.test(out.slice(mark));
 
-  function log() {
-    // Without the banner, escape codes, and the caret lines under stack frames.
-    const text = out.slice(out.indexOf('Donate') >= 0 ? out.indexOf('Donate') + 7 : 0)
-      .replace(/\x1b\[J/g, '')
-      .replace(/^ *\^ *\r?$/gm, '')
-      .replace(/(\r?\n)+/g, '\n');
-    return '\n--- interpreter output ---\n' + text.slice(-3000);
-  }
-
-  before(async function () {
-    this.timeout(20000);
-    assert.ok(fs.existsSync(BUNDLE), BUNDLE + ' is missing: build it with `npx rollup -c --silent`');
-    port = await freePort();
-    appFile = path.join(os.tmpdir(), 'espruino-echo-' + process.pid + '-' + port + '.js');
-    fs.writeFileSync(appFile, echoApp(fs.readFileSync(BUNDLE, 'utf8'), port));
-    // stdin is a pipe that stays open: at EOF the Linux build reads NUL
-    // characters in a loop and floods its input queue.
-    proc = spawn(ESPRUINO, [appFile], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const collect = (d) => {
-      out += d.toString('latin1');
-      if (uncaughtSinceMark()) onUncaught(new Error('the interpreter reported an uncaught error'));
-    };
-    proc.stdout.on('data', collect);
-    proc.stderr.on('data', collect);
-    proc.on('exit', () => (exited = true));
-    proc.on('error', (e) => {
-      exited = true;
-      out += '\nspawn error: ' + e.message;
-    });
-    try {
-      await waitListening(port, 10000, () => !exited);
-    } catch (e) {
-      e.message += log();
-      throw e;
+    function log() {
+      // Without the banner, escape codes, and the caret lines under stack frames.
+      const text = out.slice(out.indexOf('Donate') >= 0 ? out.indexOf('Donate') + 7 : 0)
+        .replace(/\x1b\[J/g, '')
+        .replace(/^ *\^ *\r?$/gm, '')
+        .replace(/(\r?\n)+/g, '\n');
+      return '\n--- interpreter output ---\n' + text.slice(-3000);
     }
-  });
 
-  after(async function () {
-    if (proc && !exited) {
-      proc.kill('SIGTERM');
-      await Promise.race([new Promise((r) => proc.once('exit', r)), delay(1000)]);
-      if (!exited) proc.kill('SIGKILL');
-    }
-    if (appFile) fs.rmSync(appFile, { force: true });
-  });
-
-  beforeEach(function () {
-    mark = out.length;
-    onUncaught = () => {};
-  });
-
-  afterEach(function () {
-    if (this.currentTest.state == 'failed') this.currentTest.err.message += log();
-  });
-
-  /** The next message on w, or a rejection if the interpreter reports an uncaught error first. */
-  function reply(w, ms) {
-    if (uncaughtSinceMark()) return Promise.reject(new Error('the interpreter reported an uncaught error'));
-    return Promise.race([w.next(ms), new Promise((_, rej) => (onUncaught = rej))]);
-  }
-
-  async function echo(payload, options) {
-    const w = await connect(port);
-    try {
-      w.send(payload, options);
-      return await reply(w, 10000);
-    } finally {
-      w.terminate();
-    }
-  }
-
-  it('echoes the text "hello"', async function () {
-    const m = await echo('hello');
-    assert.strictEqual(m.isBinary, false);
-    assert.strictEqual(m.data.toString(), 'hello');
-  });
-
-  it('echoes UTF-8 text byte for byte ("héllo €")', async function () {
-    const m = await echo('héllo €');
-    assert.strictEqual(m.isBinary, false);
-    assert.deepStrictEqual(m.data, Buffer.from('héllo €', 'utf8'));
-  });
-
-  for (const size of [0, 125, 126, 70000]) {
-    it('echoes a ' + size + '-byte binary message', async function () {
-      const data = Buffer.alloc(size);
-      for (let i = 0; i < size; i++) data[i] = (i * 7 + 3) & 255;
-      const m = await echo(data);
-      assert.strictEqual(m.isBinary, true);
-      assert.strictEqual(m.data.length, size);
-      assert.ok(m.data.equals(data), 'payload differs');
-    });
-  }
-
-  it('reassembles a fragmented message', async function () {
-    const w = await connect(port);
-    try {
-      w.send('frag', { fin: false });
-      w.send('men', { fin: false });
-      w.send('ted €', { fin: true });
-      const m = await w.next();
-      assert.strictEqual(m.isBinary, false);
-      assert.strictEqual(m.data.toString(), 'fragmented €');
-    } finally {
-      w.terminate();
-    }
-  });
-
-  it('answers a ping with a pong carrying the same payload', async function () {
-    const w = await connect(port);
-    try {
-      const payload = Buffer.from([1, 2, 3, 0xff, 0x80]);
-      const pong = new Promise((r) => w.once('pong', r));
-      w.ping(payload);
-      assert.deepStrictEqual(await within(pong, 5000, 'pong'), payload);
-    } finally {
-      w.terminate();
-    }
-  });
-
-  it('echoes close code 1000', async function () {
-    const w = await connect(port);
-    w.close(1000, 'bye');
-    const c = await within(w.closed, 5000, 'close');
-    assert.strictEqual(c.code, 1000);
-  });
-
-  it('keeps echoing on new connections after a client closed cleanly', async function () {
-    const m = await echo('after a close');
-    assert.strictEqual(m.data.toString(), 'after a close');
-  });
-
-  it('closes with 1007 on invalid UTF-8 in a text frame, and keeps serving others', async function () {
-    const good = await connect(port);
-    const bad = await connect(port);
-    try {
-      bad.send(Buffer.from([0x68, 0xc3, 0x28]), { binary: false });
-      const c = await within(bad.closed, 5000, 'close');
-      assert.strictEqual(c.code, 1007, 'closed with ' + c.code + ' "' + c.reason + '"');
-      good.send('still here');
-      assert.strictEqual((await good.next()).data.toString(), 'still here');
-    } finally {
-      good.terminate();
-      bad.terminate();
-    }
-  });
-
-  it('closes with 1002 on an unmasked frame', async function () {
-    const s = await rawUpgrade(port);
-    try {
-      s.write(frame(1, 'hi', false));
-      const f = await rawWait(s, parseFrame);
-      assert.ok(!f.masked, 'the server masked its frame');
-      assert.strictEqual(f.opcode, 8, 'expected a close frame');
-      assert.strictEqual(f.payload.readUInt16BE(0), 1002);
-      await within(s.ended, 5000, 'TCP close');
-    } finally {
-      s.destroy();
-    }
-  });
-
-  it('answers a bad handshake (no Sec-WebSocket-Key) with HTTP 400', async function () {
-    const s = await rawConnect(port);
-    try {
-      s.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n');
-      const head = await rawWait(s, (b) => b.indexOf('\r\n\r\n') >= 0 && b.toString('latin1'));
-      assert.match(head, /^HTTP\/1\.1 400 /);
-      await within(s.ended, 5000, 'TCP close');
-    } finally {
-      s.destroy();
-    }
-  });
-
-  it('frees every connection: memory in use returns to its baseline after connections that echo and close', async function () {
-    // Espruino counts an object's locks in 4 bits; an object locked 15 times
-    // is never freed. A call chain that is too deep while the handler runs
-    // would leave each connection's objects behind (hundreds of blocks).
-    async function usage() {
-      const w = await connect(port);
-      w.send('memory?');
-      const m = await w.next();
-      w.close(1000);
-      await w.closed;
-      return Number(m.data.toString());
-    }
-    await usage();
-    const base = await usage();
-    for (let k = 0; k < 12; k++) {
-      const w = await connect(port);
-      for (let j = 0; j < 3; j++) {
-        w.send('message ' + j);
-        assert.strictEqual((await w.next()).data.toString(), 'message ' + j);
+    before(async function () {
+      this.timeout(20000);
+      assert.ok(fs.existsSync(BUNDLE), BUNDLE + ' is missing: build it with `npx rollup -c --silent`');
+      port = await freePort();
+      appFile = path.join(os.tmpdir(), 'espruino-echo-' + process.pid + '-' + port + '.js');
+      fs.writeFileSync(appFile, echoApp(fs.readFileSync(BUNDLE, 'utf8'), port));
+      // stdin is a pipe that stays open: at EOF the Linux build reads NUL
+      // characters in a loop and floods its input queue.
+      proc = spawn(ESPRUINO, [appFile], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const collect = (d) => {
+        out += d.toString('latin1');
+        if (uncaughtSinceMark()) onUncaught(new Error('the interpreter reported an uncaught error'));
+      };
+      proc.stdout.on('data', collect);
+      proc.stderr.on('data', collect);
+      proc.on('exit', () => (exited = true));
+      proc.on('error', (e) => {
+        exited = true;
+        out += '\nspawn error: ' + e.message;
+      });
+      try {
+        await waitListening(port, 10000, () => !exited);
+      } catch (e) {
+        e.message += log();
+        throw e;
       }
-      if (k % 3 == 0) w.send('close me');
-      else if (k % 3 == 1) w.close(1000);
-      else w.close(4000, 'bye');
-      const closed = await w.closed;
-      assert.strictEqual(closed.code, k % 3 == 0 ? 4001 : k % 3 == 1 ? 1000 : 4000);
-    }
-    await delay(200);
-    const after = await usage();
-    assert.ok(after - base < 100, 'blocks in use: ' + base + ' before, ' + after + ' after 12 connections');
-  });
+    });
 
-  it('an open connection costs at most 300 blocks of the interpreter\'s memory', async function () {
-    // 252 measured on a device-like build (18-byte blocks), module loaded
-    // into RAM; the ws module in EspruinoDocs takes 214-232 with far less.
-    const probe = await connect(port);
-    const ask = async () => {
-      probe.send('memory?');
-      return Number((await probe.next()).data.toString());
-    };
-    const before = await ask();
-    const open = [];
-    for (let k = 0; k < 4; k++) {
+    after(async function () {
+      if (proc && !exited) {
+        proc.kill('SIGTERM');
+        await Promise.race([new Promise((r) => proc.once('exit', r)), delay(1000)]);
+        if (!exited) proc.kill('SIGKILL');
+      }
+      if (appFile) fs.rmSync(appFile, { force: true });
+    });
+
+    beforeEach(function () {
+      mark = out.length;
+      onUncaught = () => {};
+    });
+
+    afterEach(function () {
+      if (this.currentTest.state == 'failed') this.currentTest.err.message += log();
+    });
+
+    /** The next message on w, or a rejection if the interpreter reports an uncaught error first. */
+    function reply(w, ms) {
+      if (uncaughtSinceMark()) return Promise.reject(new Error('the interpreter reported an uncaught error'));
+      return Promise.race([w.next(ms), new Promise((_, rej) => (onUncaught = rej))]);
+    }
+
+    async function echo(payload, options) {
       const w = await connect(port);
-      w.send('hello');
-      assert.strictEqual((await w.next()).data.toString(), 'hello');
-      open.push(w);
+      try {
+        w.send(payload, options);
+        return await reply(w, 10000);
+      } finally {
+        w.terminate();
+      }
     }
-    const after = await ask();
-    for (const w of open) w.close(1000);
-    await Promise.all(open.map((w) => w.closed));
-    probe.close(1000);
-    await probe.closed;
-    const each = (after - before) / open.length;
-    assert.ok(each > 0 && each <= 300, 'blocks per open connection: ' + each);
-  });
 
-  it('left no uncaught error on the interpreter console', async function () {
-    await delay(100);
-    assert.ok(!exited, 'the interpreter exited');
-    assert.ok(!/Uncaught|SERVER ERROR/.test(out), 'the interpreter reported an error');
+    it('echoes the text "hello"', async function () {
+      const m = await echo('hello');
+      assert.strictEqual(m.isBinary, false);
+      assert.strictEqual(m.data.toString(), 'hello');
+    });
+
+    it('echoes UTF-8 text byte for byte ("héllo €")', async function () {
+      const m = await echo('héllo €');
+      assert.strictEqual(m.isBinary, false);
+      assert.deepStrictEqual(m.data, Buffer.from('héllo €', 'utf8'));
+    });
+
+    for (const size of [0, 125, 126, 70000]) {
+      it('echoes a ' + size + '-byte binary message', async function () {
+        const data = Buffer.alloc(size);
+        for (let i = 0; i < size; i++) data[i] = (i * 7 + 3) & 255;
+        const m = await echo(data);
+        assert.strictEqual(m.isBinary, true);
+        assert.strictEqual(m.data.length, size);
+        assert.ok(m.data.equals(data), 'payload differs');
+      });
+    }
+
+    it('reassembles a fragmented message', async function () {
+      const w = await connect(port);
+      try {
+        w.send('frag', { fin: false });
+        w.send('men', { fin: false });
+        w.send('ted €', { fin: true });
+        const m = await w.next();
+        assert.strictEqual(m.isBinary, false);
+        assert.strictEqual(m.data.toString(), 'fragmented €');
+      } finally {
+        w.terminate();
+      }
+    });
+
+    it('answers a ping with a pong carrying the same payload', async function () {
+      const w = await connect(port);
+      try {
+        const payload = Buffer.from([1, 2, 3, 0xff, 0x80]);
+        const pong = new Promise((r) => w.once('pong', r));
+        w.ping(payload);
+        assert.deepStrictEqual(await within(pong, 5000, 'pong'), payload);
+      } finally {
+        w.terminate();
+      }
+    });
+
+    it('echoes close code 1000', async function () {
+      const w = await connect(port);
+      w.close(1000, 'bye');
+      const c = await within(w.closed, 5000, 'close');
+      assert.strictEqual(c.code, 1000);
+    });
+
+    it('keeps echoing on new connections after a client closed cleanly', async function () {
+      const m = await echo('after a close');
+      assert.strictEqual(m.data.toString(), 'after a close');
+    });
+
+    it('closes with 1007 on invalid UTF-8 in a text frame, and keeps serving others', async function () {
+      const good = await connect(port);
+      const bad = await connect(port);
+      try {
+        bad.send(Buffer.from([0x68, 0xc3, 0x28]), { binary: false });
+        const c = await within(bad.closed, 5000, 'close');
+        assert.strictEqual(c.code, 1007, 'closed with ' + c.code + ' "' + c.reason + '"');
+        good.send('still here');
+        assert.strictEqual((await good.next()).data.toString(), 'still here');
+      } finally {
+        good.terminate();
+        bad.terminate();
+      }
+    });
+
+    it('closes with 1002 on an unmasked frame', async function () {
+      const s = await rawUpgrade(port);
+      try {
+        s.write(frame(1, 'hi', false));
+        const f = await rawWait(s, parseFrame);
+        assert.ok(!f.masked, 'the server masked its frame');
+        assert.strictEqual(f.opcode, 8, 'expected a close frame');
+        assert.strictEqual(f.payload.readUInt16BE(0), 1002);
+        await within(s.ended, 5000, 'TCP close');
+      } finally {
+        s.destroy();
+      }
+    });
+
+    it('answers a bad handshake (no Sec-WebSocket-Key) with HTTP 400', async function () {
+      const s = await rawConnect(port);
+      try {
+        s.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n');
+        const head = await rawWait(s, (b) => b.indexOf('\r\n\r\n') >= 0 && b.toString('latin1'));
+        assert.match(head, /^HTTP\/1\.1 400 /);
+        await within(s.ended, 5000, 'TCP close');
+      } finally {
+        s.destroy();
+      }
+    });
+
+    it('frees every connection: memory in use returns to its baseline after connections that echo and close', async function () {
+      // Espruino counts an object's locks in 4 bits; an object locked 15 times
+      // is never freed. A call chain that is too deep while the handler runs
+      // would leave each connection's objects behind (hundreds of blocks).
+      async function usage() {
+        const w = await connect(port);
+        w.send('memory?');
+        const m = await w.next();
+        w.close(1000);
+        await w.closed;
+        return Number(m.data.toString());
+      }
+      await usage();
+      const base = await usage();
+      for (let k = 0; k < 12; k++) {
+        const w = await connect(port);
+        for (let j = 0; j < 3; j++) {
+          w.send('message ' + j);
+          assert.strictEqual((await w.next()).data.toString(), 'message ' + j);
+        }
+        if (k % 3 == 0) w.send('close me');
+        else if (k % 3 == 1) w.close(1000);
+        else w.close(4000, 'bye');
+        const closed = await w.closed;
+        assert.strictEqual(closed.code, k % 3 == 0 ? 4001 : k % 3 == 1 ? 1000 : 4000);
+      }
+      await delay(200);
+      const after = await usage();
+      assert.ok(after - base < 100, 'blocks in use: ' + base + ' before, ' + after + ' after 12 connections');
+    });
+
+    it('an open connection costs at most 200 blocks of the interpreter\'s memory', async function () {
+      // 155 (small bundle) and 165 (full) measured on a device-like build
+      // (18-byte blocks), module loaded into RAM; the ws module in
+      // EspruinoDocs takes 214-232 with far less.
+      const probe = await connect(port);
+      const ask = async () => {
+        probe.send('memory?');
+        return Number((await probe.next()).data.toString());
+      };
+      const before = await ask();
+      const open = [];
+      for (let k = 0; k < 4; k++) {
+        const w = await connect(port);
+        w.send('hello');
+        assert.strictEqual((await w.next()).data.toString(), 'hello');
+        open.push(w);
+      }
+      const after = await ask();
+      for (const w of open) w.close(1000);
+      await Promise.all(open.map((w) => w.closed));
+      probe.close(1000);
+      await probe.closed;
+      const each = (after - before) / open.length;
+      assert.ok(each > 0 && each <= 200, 'blocks per open connection: ' + each);
+    });
+
+    it('left no uncaught error on the interpreter console', async function () {
+      await delay(100);
+      assert.ok(!exited, 'the interpreter exited');
+      assert.ok(!/Uncaught|SERVER ERROR/.test(out), 'the interpreter reported an error');
+    });
   });
-});
+}

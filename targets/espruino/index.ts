@@ -21,14 +21,11 @@ import { EXTRAS } from '../../src/features';
 
 /** What this target keeps in each Socket. */
 interface Link extends Socket {
-  /** The Espruino socket. */
-  _sock: any;
   /** A write is in Espruino's buffer and 'drain' has not come yet. */
   _busy: boolean;
   /** The timer of the next write. */
   _qd: any;
-  /** The bytes of this write, and the message being sliced as a string (see put). */
-  _out: string;
+  /** The message being sliced as a string (see put). */
   _big: string;
 }
 
@@ -37,6 +34,8 @@ var board = process.env.BOARD || '', small = board.indexOf('ESP8266') >= 0, esp3
 var WRITE = small ? 268 : 536;
 /** Every connection of every server. */
 var links: Link[] = [];
+/** The bytes of the write being made (write() fills it through put(), at once). */
+var out = '';
 
 /** clearTimeout, which throws for undefined. */
 function cancel(t: any): void {
@@ -78,17 +77,17 @@ function write(s: Link): void {
   var sock = s._sock, r;
   s._qd = undefined;
   if (s._busy) return;
-  s._out = '';
+  out = '';
   r = flush(s, s._o.writeSize, put);
   // write() and end() throw once the socket is closed; 'close' is on its way.
   try {
-    if (s._out) {
+    if (out) {
       s._busy = true;
-      sock.write(s._out);
+      sock.write(out);
     }
     if (r < 0) sock.end();
   } catch (e) {}
-  s._out = '';
+  out = '';
 }
 
 function put(s: Link, d: Uint8Array, start: number, end: number): void {
@@ -98,10 +97,10 @@ function put(s: Link, d: Uint8Array, start: number, end: number): void {
   // the string is made at its first such piece and dropped at its last.
   // (Never compare typed arrays with === on Espruino: it compares them as
   // "1,2,3..." strings, over 250 KB for a 70 KB message.)
-  if (d.byteOffset + start < 65536) s._out += E.toString(d.subarray(start, end));
+  if (d.byteOffset + start < 65536) out += E.toString(d.subarray(start, end));
   else {
     if (!s._big) s._big = E.toString(d);
-    s._out += s._big.substr(start, end - start);
+    out += s._big.substr(start, end - start);
     if (end == d.length) s._big = '';
   }
 }
@@ -146,10 +145,9 @@ useHost({
   },
   _listen: function (server, port) {
     var err: any, srv = net.createServer(function (sock: any) {
-      var s = new Socket(server) as Link;
-      s._sock = sock;
+      var s = new Socket(server, sock) as Link;
       s._busy = false;
-      s._out = s._big = '';
+      s._big = '';
       links.push(s);
       sock.on('data', onData);
       sock.on('drain', onDrain);

@@ -16,8 +16,7 @@ interface Link extends Socket {
 }
 
 function attach(server: Server, sock: net.Socket): void {
-  var s = new Socket(server) as Link;
-  s._sock = sock;
+  var s = new Socket(server, sock) as Link;
   s._busy = s._pump = false;
   sock.setNoDelay(true);
   sock.on('data', function (b: Buffer) {
