@@ -68,6 +68,22 @@ function usedBeforeDeclaration(src) {
   return found;
 }
 
+/** Function expressions called where they stand, inside another function:
+ *  each call of the outer function makes the inner one anew, and Espruino
+ *  copies a function's code when it makes it (module loaded into RAM). The
+ *  minifier makes these from functions used once unless told not to. */
+function immediateCallsInFunctions(src) {
+  const found = [];
+  walk(acorn.parse(src, { ecmaVersion: 5 }), (n) => {
+    if (!isFunction(n)) return;
+    walk(n.body, (m) => {
+      if (m.type == 'CallExpression' && m.callee.type == 'FunctionExpression') found.push(src.slice(m.start, m.start + 60));
+    });
+    return false;
+  });
+  return found;
+}
+
 describe('the check for names used before their declaration', function () {
   it('finds a var used before its declaration', function () {
     const bad = 'var o = 1; function f() { o = {}; var o; return o; }';
@@ -77,6 +93,13 @@ describe('the check for names used before their declaration', function () {
 
   it('finds a top-level call to a function declared later', function () {
     assert.strictEqual(usedBeforeDeclaration('g(); function g() {}').length, 1);
+  });
+});
+
+describe('the check for function expressions called inside functions', function () {
+  it('finds one, and lets a top-level one (run once) pass', function () {
+    assert.strictEqual(immediateCallsInFunctions('function f(a) { return function (b) { return b; }(a); }').length, 1);
+    assert.deepStrictEqual(immediateCallsInFunctions('var C = function () { function C() {} return C; }();'), []);
   });
 });
 
@@ -99,6 +122,10 @@ for (const b of BUNDLES) {
 
     it('uses no name before its var or function declaration (Espruino does not hoist)', function () {
       assert.deepStrictEqual(usedBeforeDeclaration(src), []);
+    });
+
+    it('makes no function anew each time another runs (no function expression called inside a function)', function () {
+      assert.deepStrictEqual(immediateCallsInFunctions(src), []);
     });
 
     it('never names a variable `of` (a reserved word on Espruino)', function () {
