@@ -24,7 +24,6 @@ export function connInit(c: Conn, limits: ConnectionLimits, codec: Codec): void 
   c._k = codec;
 }
 
-
 /** Bytes from the peer. The chunk is unmasked in place, and views of it may
  *  be delivered as messages: the caller must not reuse it. Never throws:
  *  should a bug in this code throw, it costs this connection only (1011). */
