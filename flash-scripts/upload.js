@@ -56,7 +56,7 @@ const { parseArgs } = require('util');
 const ROOT = path.resolve(__dirname, '..');
 const MODULE_NAME = 'web-socket-server';
 const BUNDLE = path.join(ROOT, 'dist', 'espruino', MODULE_NAME + '.js');
-// The bundle with the optional features (path, origins, verify, protocols, ...).
+// The bundle with the optional features (path, verify, protocols, ...).
 const FULL_BUNDLE = path.join(ROOT, 'dist', 'espruino', MODULE_NAME + '-full.js');
 const DEFAULT_APP = path.join(ROOT, 'examples', 'espruino', 'echo.js');
 const DEFAULT_BAUD = '115200';
@@ -355,8 +355,8 @@ Options:
   --module FILE      Module file to send as "web-socket-server"
                      (default dist/espruino/web-socket-server.js).
   --full             Send dist/espruino/web-socket-server-full.js, the module
-                     with the optional features (path, origins, verify,
-                     protocols, idleTimeout, ...), as "web-socket-server".
+                     with the optional features (path, verify, protocols,
+                     idleTimeout, ...), as "web-socket-server".
   --board B          Board description to use instead of asking the board:
                      a JSON file (e.g. saved from https://www.espruino.com/json/ESP32.json),
                      or a name. For --dry-run or --offline the name must be one of

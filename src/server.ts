@@ -63,12 +63,13 @@ var DEFAULTS: any = {
   port: 80,
   receiveType: JSON_TYPE,
   sendType: JSON_TYPE,
-  queuePolicy: 'fail'
+  queuePolicy: 'fail',
+  origins: null
 };
 
 /** The options of the optional features (see features.ts), with their
  *  defaults (for maxFragments and idleTimeout, the host's). */
-var OPTIONAL: any = { path: null, origins: null, verify: null, protocols: null, maxFragments: null, idleTimeout: null };
+var OPTIONAL: any = { path: null, verify: null, protocols: null, maxFragments: null, idleTimeout: null };
 
 function fill(o: any, given: any, defaults: any): void {
   for (var k in defaults) o[k] = given[k] == null ? defaults[k] : given[k];

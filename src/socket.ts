@@ -287,7 +287,7 @@ function remove(list: Socket[], s: Socket): void {
 function check(s: Socket, req: Request): number | string {
   var o = s._o, h = req.headers, p = o.protocols, v: any, i: number, offered: string;
   if (EXTRAS && o.path && req.path.split('?')[0] != o.path) return 404;
-  if (EXTRAS && o.origins && h['origin'] && o.origins.indexOf(h['origin']) < 0) return 403;
+  if (o.origins && h['origin'] && o.origins.indexOf(h['origin']) < 0) return 403;
   if (s._s.sockets.length >= o.maxConnections) return 503;
   if (!EXTRAS) return '';
   if (o.verify) {

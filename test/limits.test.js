@@ -528,8 +528,7 @@ for (const target of targets) {
       });
     });
 
-    // An optional feature: not in the small Espruino bundle.
-    if (target.extras) describe('origins', function () {
+    describe('origins', function () {
       it("accepts a listed Origin and a request without one; answers another Origin with 403", async function () {
         const { port, conns } = await h.echoServer({ origins: ['http://good.example'] });
         const good = await h.connect(port, '/', { origin: 'http://good.example' });
@@ -679,14 +678,14 @@ for (const target of targets) {
       if (!target.extras) {
         it("the small bundle refuses the optional features' options with a TypeError that names them", function () {
           const given = {
-            path: '/ws', origins: ['http://a.example'], verify: () => true, protocols: ['chat'],
+            path: '/ws', verify: () => true, protocols: ['chat'],
             maxFragments: 8, idleTimeout: 1000, queuePolicy: 'close'
           };
           for (const k of Object.keys(given)) {
             assert.throws(() => new h.mod.Server(h.options({ [k]: given[k] }, 0)), (e) => e instanceof TypeError && e.message.indexOf(k == 'queuePolicy' ? 'close' : k) >= 0, k);
           }
           // Their "off" values are accepted.
-          assert.doesNotThrow(() => new h.mod.Server(h.options({ path: null, origins: null, idleTimeout: 0, queuePolicy: 'fail' }, 0)));
+          assert.doesNotThrow(() => new h.mod.Server(h.options({ path: null, verify: null, idleTimeout: 0, queuePolicy: 'fail' }, 0)));
         });
 
         it('the small bundle has no stats() and no ping()', async function () {

@@ -11,7 +11,7 @@
 //                 the server receives is a String of UTF-8 bytes, and strings
 //                 given to send() are taken byte for byte
 //   extras        the optional features are there (src/features.ts): path,
-//                 origins, verify, protocols, idleTimeout, maxFragments,
+//                 verify, protocols, idleTimeout, maxFragments,
 //                 queuePolicy 'close' and 'latest', stats(), ping(), 'pong'
 //                 and 'drain' events
 //   stats()       (espruino-emulated) the emulated board's live state: open
