@@ -86,7 +86,6 @@ export interface Socket extends Emitter, Conn {
   _end: number;
 }
 
-
 export class Socket implements Handler {
   /** The upgrade request (method, path, version, lower-cased headers). */
   request!: Request | null;
