@@ -34,7 +34,6 @@
 
 const fs = require('fs');
 const path = require('path');
-const { parseArgs } = require('util');
 const up = require('./upload.js');
 
 const NAME = up.MODULE_NAME; // Storage file name (at most 28 characters)
@@ -74,36 +73,11 @@ Examples:
   node flash-scripts/install-storage.js --dry-run --out /tmp/storage-upload.js
 `;
 
-const OPTIONS = {
-  port: { type: 'string' },
-  baud: { type: 'string', default: up.DEFAULT_BAUD },
-  module: { type: 'string' },
-  full: { type: 'boolean', default: false },
-  board: { type: 'string' },
-  'dry-run': { type: 'boolean', default: false },
-  out: { type: 'string' },
-  offline: { type: 'boolean', default: false },
-  timeout: { type: 'string' },
-  verbose: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false }
-};
-
 async function main(argv) {
-  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const opts = {
-    port: values.port,
-    baud: values.baud,
-    board: values.board,
-    dryRun: values['dry-run'],
-    out: values.out,
-    timeout: values.timeout,
-    verbose: values.verbose
-  };
-  up.checkCommon(opts);
+  // Only the options upload.js also takes.
+  const parsed = up.parseCommon(argv, {}, HELP);
+  if (!parsed) return 0;
+  const values = parsed.values, opts = parsed.opts;
   const moduleFile = up.moduleChoice(values);
   up.checkBundle(moduleFile);
   const offline = opts.dryRun || values.offline;

@@ -393,44 +393,62 @@ Examples:
   node flash-scripts/upload.js --dry-run --out /tmp/upload.js --board ESP8266_4MB
 `;
 
-const UPLOAD_OPTIONS = {
+/** The options both scripts take. */
+const COMMON_OPTIONS = {
   port: { type: 'string' },
   baud: { type: 'string', default: DEFAULT_BAUD },
-  app: { type: 'string', default: DEFAULT_APP },
   module: { type: 'string' },
   full: { type: 'boolean', default: false },
   board: { type: 'string' },
-  save: { type: 'boolean', default: false },
-  'module-in-storage': { type: 'boolean', default: false },
   'dry-run': { type: 'boolean', default: false },
   out: { type: 'string' },
   offline: { type: 'boolean', default: false },
-  online: { type: 'boolean', default: false },
-  sleep: { type: 'string' },
   timeout: { type: 'string' },
   verbose: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false }
 };
 
-async function uploadMain(argv) {
-  const { values } = parseArgs({ args: argv, options: UPLOAD_OPTIONS, strict: true, allowPositionals: false });
+/**
+ * Parses a script's arguments: COMMON_OPTIONS and the script's own `extra`
+ * ones. For --help, prints `help` and returns null. Otherwise returns
+ * { values, opts }: opts holds the common options, checked, as the
+ * functions here take them.
+ */
+function parseCommon(argv, extra, help) {
+  const options = Object.assign({}, COMMON_OPTIONS, extra);
+  const { values } = parseArgs({ args: argv, options: options, strict: true, allowPositionals: false });
   if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
+    process.stdout.write(help);
+    return null;
   }
   const opts = {
     port: values.port,
     baud: values.baud,
-    app: path.resolve(values.app),
     board: values.board,
-    save: values.save,
-    moduleInStorage: values['module-in-storage'],
     dryRun: values['dry-run'],
     out: values.out,
     timeout: values.timeout,
     verbose: values.verbose
   };
   checkCommon(opts);
+  return { values: values, opts: opts };
+}
+
+const UPLOAD_OPTIONS = {
+  app: { type: 'string', default: DEFAULT_APP },
+  save: { type: 'boolean', default: false },
+  'module-in-storage': { type: 'boolean', default: false },
+  online: { type: 'boolean', default: false },
+  sleep: { type: 'string' }
+};
+
+async function uploadMain(argv) {
+  const parsed = parseCommon(argv, UPLOAD_OPTIONS, HELP);
+  if (!parsed) return 0;
+  const values = parsed.values, opts = parsed.opts;
+  opts.app = path.resolve(values.app);
+  opts.save = values.save;
+  opts.moduleInStorage = values['module-in-storage'];
   if (values.offline && values.online) throw usageError('--offline and --online contradict each other');
   if (values.online && !opts.dryRun) throw usageError('--online is only for --dry-run (real uploads are online by default)');
   if (values.sleep !== undefined && !/^\d+(\.\d+)?$/.test(values.sleep)) throw usageError('--sleep must be a number of seconds');
@@ -521,7 +539,7 @@ module.exports = {
   configArgs: configArgs,
   boardArgs: boardArgs,
   portArgs: portArgs,
-  checkCommon: checkCommon,
+  parseCommon: parseCommon,
   runCli: runCli,
   reportRun: reportRun,
   deliverOutput: deliverOutput,

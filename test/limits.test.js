@@ -8,7 +8,7 @@ const assert = require('assert');
 const net = require('net');
 const os = require('os');
 const { targets } = require('./helpers/targets');
-const { Harness, waitFor, delay, until, collect, upgradeRequest, newKey, frame, assertEcho } = require('./helpers/harness');
+const { Harness, waitFor, delay, until, collect, upgradeRequest, newKey, frame, assertEcho, assertFailed } = require('./helpers/harness');
 const raw = require('./helpers/raw-client');
 
 const TEXT = 1, CLOSE = 8, PING = 9;
@@ -152,13 +152,7 @@ for (const target of targets) {
         assert.strictEqual(conn.socket.stats().sent, 2);
         // Five frames.
         for (let i = 0; i < 5; i++) client.send('x', { fin: i === 4 });
-        const [ccode] = await client.closes.next();
-        assert.strictEqual(ccode, 1009);
-        const [err] = await conn.errors.next();
-        assert.ok(err instanceof Error);
-        assert.strictEqual(err.closeCode, 1009);
-        const [code] = await conn.closes.next();
-        assert.strictEqual(code, 1009);
+        await assertFailed(client, conn, 1009);
         assert.strictEqual(conn.messages.items.length, 2);
       });
 

@@ -445,6 +445,20 @@ async function assertEcho(client, text) {
   assert.strictEqual(data.toString('utf8'), text);
 }
 
+/** A connection the server failed with `code`: the ws client gets a close
+ *  frame with it, and the server's socket emits an Error carrying it as
+ *  closeCode, then 'close' with it. */
+async function assertFailed(client, conn, code) {
+  const assert = require('assert');
+  const [ccode] = await client.closes.next();
+  assert.strictEqual(ccode, code, 'the close code the client got');
+  const [err] = await conn.errors.next();
+  assert.ok(err instanceof Error);
+  assert.strictEqual(err.closeCode, code);
+  const [scode] = await conn.closes.next();
+  assert.strictEqual(scode, code, "the server socket's 'close' code");
+}
+
 /** A string of exactly `n` UTF-8 bytes, using 1- to 4-byte characters. */
 function utf8Text(n) {
   const chars = ['a', '\u00e9', '\u20ac', '\ud83d\ude00', 'Z', '\u00df', '\u4e2d', ' '];
@@ -493,5 +507,6 @@ module.exports = {
   Harness,
   watchSocket,
   assertEcho,
+  assertFailed,
   utf8Text
 };
