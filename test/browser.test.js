@@ -1,0 +1,200 @@
+// The server against a real browser: headless Chromium, driven by
+// playwright-core, opens WebSockets from a page served on loopback to every
+// target in test/helpers/targets.js (Node, and the Espruino modules on the
+// emulated board). Chromium's WebSocket is strict: a frame it does not like
+// fails the connection, so these tests also check our framing, closing
+// handshake and pings against an independent implementation.
+//
+// Needs a Chromium executable: CHROMIUM=/path, or /usr/bin/chromium (Debian's
+// package `chromium`, which .ci/run installs). Without one, every test here
+// is pending.
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+const { targets } = require('./helpers/targets');
+const { Harness, delay } = require('./helpers/harness');
+
+const CHROMIUM = process.env.CHROMIUM || (fs.existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : null);
+const PAGE = fs.readFileSync(path.join(__dirname, 'fixtures', 'browser-page.html'));
+
+// Flags for a closed network: no background connections, no first-run work.
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync'
+];
+
+(CHROMIUM ? describe : describe.skip)('a real browser (' + (CHROMIUM || 'set CHROMIUM or install chromium to run') + ')', function () {
+  this.timeout(30000);
+  let browser, page, site, origin;
+
+  before(async function () {
+    const { chromium } = require('playwright-core');
+    site = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(PAGE);
+    });
+    await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+    origin = 'http://127.0.0.1:' + site.address().port;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    page = await browser.newPage();
+    await page.goto(origin + '/');
+  });
+
+  after(async function () {
+    if (browser) await browser.close();
+    if (site) site.close();
+  });
+
+  for (const target of targets) {
+    describe('[' + target.name + ']', function () {
+      let h;
+
+      beforeEach(function () {
+        h = new Harness(target);
+      });
+
+      afterEach(async function () {
+        await h.cleanup();
+      });
+
+      const url = (port) => 'ws://127.0.0.1:' + port + '/';
+
+      it('exchanges JSON both ways with the default types, and declines compression', async function () {
+        const { port, conns } = await h.startServer({}, {
+          onSocket: (s) => s.on('message', (m) => s.send({ ok: true, got: m }))
+        });
+        const r = await page.evaluate(async (u) => {
+          const ws = await openSocket(u);
+          ws.send(JSON.stringify({ n: 1, list: [1, 2, 'three'] }));
+          return { reply: await ws.next(), extensions: ws.extensions };
+        }, url(port));
+        assert.deepStrictEqual(JSON.parse(r.reply), { ok: true, got: { n: 1, list: [1, 2, 'three'] } });
+        // Chromium offers permessage-deflate; the answer must not accept it.
+        assert.strictEqual(r.extensions, '');
+        const c = await conns.next();
+        assert.deepStrictEqual(await c.messages.next(), [{ n: 1, list: [1, 2, 'three'] }, false]);
+        assert.strictEqual(c.socket.request.headers.origin, origin);
+        assert.match(c.socket.request.headers['user-agent'], /Chrome/);
+      });
+
+      it('echoes UTF-8 text with 1- to 4-byte characters over several frames and chunks', async function () {
+        const { port } = await h.echoServer();
+        const r = await page.evaluate(async (u) => {
+          const ws = await openSocket(u);
+          const text = 'h\u00e9llo \u20ac \ud83d\ude00 '.repeat(300);
+          ws.send(text);
+          const back = await ws.next();
+          return { same: back === text, bytes: new TextEncoder().encode(text).length, type: typeof back };
+        }, url(port));
+        assert.strictEqual(r.type, 'string');
+        assert.ok(r.bytes > 4000, 'the text spans several 536-byte writes');
+        assert.ok(r.same, 'the echo differs from the text sent');
+      });
+
+      it('echoes a 100,000-byte binary message', async function () {
+        const { port, conns } = await h.echoServer();
+        const r = await page.evaluate(async (u) => {
+          const ws = await openSocket(u);
+          const sent = pattern(100000);
+          ws.send(sent.buffer);
+          const back = await ws.next();
+          return { binary: back instanceof ArrayBuffer, same: sameBytes(new Uint8Array(back), sent) };
+        }, url(port));
+        assert.ok(r.binary, 'binary stays binary');
+        assert.ok(r.same, 'the echo differs from the bytes sent');
+        const [m, isBinary] = await (await conns.next()).messages.next();
+        assert.strictEqual(isBinary, true);
+        assert.strictEqual(m.length, 100000);
+      });
+
+      it("closes cleanly when the page closes, and the server gets the page's code and reason", async function () {
+        const { port, conns } = await h.startServer();
+        const r = await page.evaluate(async (u) => {
+          const ws = await openSocket(u);
+          ws.close(4000, 'bye');
+          return ws.closed;
+        }, url(port));
+        // The server's answering close frame echoes the code, without a reason.
+        assert.deepStrictEqual(r, { code: 4000, reason: '', wasClean: true });
+        assert.deepStrictEqual(await (await conns.next()).closes.next(), [4000, 'bye']);
+      });
+
+      it("closes cleanly when the server closes, and the page gets the server's code and reason", async function () {
+        const { port, conns } = await h.startServer({ receiveType: 'text/plain' }, {
+          onSocket: (s) => s.on('message', () => s.close(4001, 'done'))
+        });
+        const r = await page.evaluate(async (u) => {
+          const ws = await openSocket(u);
+          ws.send('close, please');
+          return ws.closed;
+        }, url(port));
+        assert.deepStrictEqual(r, { code: 4001, reason: 'done', wasClean: true });
+        assert.deepStrictEqual(await (await conns.next()).closes.next(), [4001, 'done']);
+      });
+
+      it('refuses a page from an origin not in `origins`, and accepts one that is', async function () {
+        const refusing = await h.startServer({ origins: ['http://example.com'] });
+        const r = await page.evaluate(async (u) => {
+          try {
+            await openSocket(u);
+            return 'opened';
+          } catch (close) {
+            return close;
+          }
+        }, url(refusing.port));
+        // A refused handshake is a failed connection to the page: 1006.
+        assert.deepStrictEqual(r, { code: 1006, reason: '', wasClean: false });
+        await delay(50);
+        assert.strictEqual(refusing.conns.items.length, 0, 'no connection event');
+        const accepting = await h.startServer({ origins: ['http://example.com', origin] });
+        const opened = await page.evaluate(async (u) => {
+          const ws = await openSocket(u);
+          ws.close();
+          return ws.readyState;
+        }, url(accepting.port));
+        assert.strictEqual(opened, 2, 'the socket had opened and was closing');
+        assert.strictEqual((await accepting.conns.next()).socket.request.headers.origin, origin);
+      });
+
+      it('closes with 1009 when the page sends a message over maxPayload', async function () {
+        const { port, conns } = await h.startServer({ maxPayload: 1000, receiveType: 'text/plain' });
+        const r = await page.evaluate(async (u) => {
+          const ws = await openSocket(u);
+          ws.send('x'.repeat(2000));
+          return ws.closed;
+        }, url(port));
+        assert.strictEqual(r.code, 1009);
+        const c = await conns.next();
+        const [err] = await c.errors.next();
+        assert.strictEqual(err.closeCode, 1009);
+        assert.strictEqual(c.messages.items.length, 0, 'nothing delivered');
+      });
+
+      it("stays open through heartbeat pings, which the browser answers", async function () {
+        // Without the browser's pongs, the connection would be cut at 400 ms.
+        const { port, conns } = await h.echoServer({ pingInterval: 100, pongTimeout: 300 });
+        const r = await page.evaluate(async (u) => {
+          const ws = await openSocket(u);
+          await new Promise((resolve) => setTimeout(resolve, 1200));
+          const state = ws.readyState;
+          ws.send('still here');
+          const back = await Promise.race([ws.next(), ws.closed]);
+          return { state, back };
+        }, url(port));
+        assert.deepStrictEqual(r, { state: 1, back: 'still here' });
+        const c = await conns.next();
+        assert.strictEqual(c.socket.isOpen(), true);
+        assert.strictEqual(c.closes.items.length, 0);
+        // 'pong' events come with the optional features (full module, Node).
+        if (target.extras) assert.ok(c.pongs.items.length >= 5, 'pongs: ' + c.pongs.items.length);
+      });
+    });
+  }
+});
