@@ -5,51 +5,41 @@
 // fails the connection, so these tests also check our framing, closing
 // handshake and pings against an independent implementation.
 //
-// Needs a Chromium executable: CHROMIUM=/path, or /usr/bin/chromium (Debian's
-// package `chromium`, which .ci/run installs). Without one, every test here
-// is pending.
+// Needs a Chromium executable (test/helpers/browser.js): CHROMIUM=/path, or
+// /usr/bin/chromium (Debian's package `chromium`, which .ci/run installs).
+// Without one, every test here is pending.
 'use strict';
 const assert = require('assert');
-const fs = require('fs');
-const http = require('http');
-const path = require('path');
 const { targets } = require('./helpers/targets');
 const { Harness, delay } = require('./helpers/harness');
+const { CHROMIUM, openPage } = require('./helpers/browser');
+const path = require('path');
+const { pathToFileURL } = require('url');
 
-const CHROMIUM = process.env.CHROMIUM || (fs.existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : null);
-const PAGE = fs.readFileSync(path.join(__dirname, 'fixtures', 'browser-page.html'));
+const EXAMPLE = path.join(__dirname, '..', 'examples', 'browser', 'echo.html');
 
-// Flags for a closed network: no background connections, no first-run work.
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync'
-];
+/** Waits until the element's text matches `re`; fails with the text seen. */
+async function expectText(locator, re) {
+  const deadline = Date.now() + 5000;
+  let text;
+  while (!re.test((text = await locator.textContent()))) {
+    if (Date.now() > deadline) throw new Error('expected ' + re + ' in:\n' + text);
+    await delay(20);
+  }
+}
 
 (CHROMIUM ? describe : describe.skip)('a real browser (' + (CHROMIUM || 'set CHROMIUM or install chromium to run') + ')', function () {
   this.timeout(30000);
-  let browser, page, site, origin;
+  let browser, page, origin;
 
   before(async function () {
-    const { chromium } = require('playwright-core');
-    site = http.createServer((req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-      res.end(PAGE);
-    });
-    await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
-    origin = 'http://127.0.0.1:' + site.address().port;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    page = await browser.newPage();
-    await page.goto(origin + '/');
+    browser = await openPage();
+    page = browser.page;
+    origin = browser.origin;
   });
 
   after(async function () {
     if (browser) await browser.close();
-    if (site) site.close();
   });
 
   for (const target of targets) {
@@ -175,6 +165,24 @@ const ARGS = [
         const [err] = await c.errors.next();
         assert.strictEqual(err.closeCode, 1009);
         assert.strictEqual(c.messages.items.length, 0, 'nothing delivered');
+      });
+
+      it('examples/browser/echo.html, opened from disk, connects, echoes and closes', async function () {
+        const { port } = await h.echoServer();
+        const example = await browser.newPage();
+        try {
+          await example.goto(pathToFileURL(EXAMPLE).href + '#ws://127.0.0.1:' + port + '/');
+          const log = example.locator('#log');
+          await example.click('#connect');
+          await expectText(log, /^open$/m);
+          await example.fill('#text', 'h\u00e9llo \u20ac');
+          await example.click('#send');
+          await expectText(log, /^< h\u00e9llo \u20ac$/m);
+          await example.click('#close');
+          await expectText(log, /^closed: 1000$/m);
+        } finally {
+          await example.close();
+        }
       });
 
       it("stays open through heartbeat pings, which the browser answers", async function () {

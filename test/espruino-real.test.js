@@ -21,6 +21,7 @@ const net = require('net');
 const crypto = require('crypto');
 const { spawn } = require('child_process');
 const WebSocket = require('ws');
+const { CHROMIUM, openPage } = require('./helpers/browser');
 
 const ESPRUINO = process.env.ESPRUINO;
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -385,6 +386,27 @@ for (const file of ['web-socket-server.js', 'web-socket-server-full.js']) {
         await within(s.ended, 5000, 'TCP close');
       } finally {
         s.destroy();
+      }
+    });
+
+    // Needs Chromium too (test/helpers/browser.js); pending without it.
+    (CHROMIUM ? it : it.skip)('serves a page in headless Chromium: UTF-8 and binary echo, then a clean close from the board', async function () {
+      this.timeout(30000);
+      const b = await openPage();
+      try {
+        const r = await b.page.evaluate(async (u) => {
+          const ws = await openSocket(u);
+          const text = 'h\u00e9llo \u20ac \ud83d\ude00 '.repeat(100), bytes = pattern(20000);
+          ws.send(text);
+          const textBack = await ws.next();
+          ws.send(bytes.buffer);
+          const bytesBack = new Uint8Array(await ws.next());
+          ws.send('close me');
+          return { text: textBack === text, bytes: sameBytes(bytesBack, bytes), closed: await ws.closed };
+        }, 'ws://127.0.0.1:' + port + '/');
+        assert.deepStrictEqual(r, { text: true, bytes: true, closed: { code: 4001, reason: 'bye', wasClean: true } });
+      } finally {
+        await b.close();
       }
     });
 

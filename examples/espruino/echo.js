@@ -11,6 +11,7 @@
  *
  * Then try it from a PC on the same network, e.g. with Node's `ws` package:
  *   new (require('ws'))('ws://<board IP>:8080').on('message', console.log)
+ * or from a browser: open examples/browser/echo.html from disk.
  *
  * ES5 only (no arrow functions, let/const or default parameters): this text
  * is run by the Espruino interpreter as it is.
