@@ -1,7 +1,7 @@
 // The server against a real browser: headless Chromium, driven by
 // playwright-core, opens WebSockets from a page served on loopback to every
 // target in test/helpers/targets.js (Node, and the Espruino modules on the
-// emulated board). Chromium's WebSocket is strict: a frame it does not like
+// emulated board), and to the small module on an emulated ESP8266. Chromium's WebSocket is strict: a frame it does not like
 // fails the connection, so these tests also check our framing, closing
 // handshake and pings against an independent implementation.
 //
@@ -10,7 +10,7 @@
 // Without one, every test here is pending.
 'use strict';
 const assert = require('assert');
-const { targets } = require('./helpers/targets');
+const { targets, espruinoTarget } = require('./helpers/targets');
 const { Harness, delay } = require('./helpers/harness');
 const { CHROMIUM, openPage } = require('./helpers/browser');
 const path = require('path');
@@ -28,6 +28,10 @@ async function expectText(locator, re) {
   }
 }
 
+// Every target, and the small module on an emulated ESP8266 too (268-byte
+// chunks and writes).
+const TARGETS = targets.concat([espruinoTarget('espruino-emulated-esp8266', 'web-socket-server.js', false, 'ESP8266')]);
+
 (CHROMIUM ? describe : describe.skip)('a real browser (' + (CHROMIUM || 'set CHROMIUM or install chromium to run') + ')', function () {
   this.timeout(30000);
   let browser, page, origin;
@@ -42,7 +46,7 @@ async function expectText(locator, re) {
     if (browser) await browser.close();
   });
 
-  for (const target of targets) {
+  for (const target of TARGETS) {
     describe('[' + target.name + ']', function () {
       let h;
 

@@ -23,23 +23,26 @@ const { loadBundle } = require('./espruino-emulator');
 
 const root = path.join(__dirname, '..', '..');
 
-// One emulated ESP32 per bundle and process, made on first use.
+// One emulated board per kind, bundle and process, made on first use.
 const boards = {};
-function espruinoEmulated(file) {
-  if (!boards[file]) boards[file] = loadBundle({ board: 'ESP32', bundlePath: path.join(root, 'dist/espruino', file) });
-  return boards[file];
+function espruinoEmulated(file, board) {
+  const key = board + ' ' + file;
+  if (!boards[key]) boards[key] = loadBundle({ board, bundlePath: path.join(root, 'dist/espruino', file) });
+  return boards[key];
 }
 
-/** The built Espruino bundle `file` on a Node-emulated ESP32 (test/helpers/espruino-emulator.js). */
-function espruinoTarget(name, file, extras) {
+/** The built Espruino bundle `file` on a Node-emulated board (test/helpers/espruino-emulator.js):
+ *  an ESP32 unless `board` says 'ESP8266'. */
+function espruinoTarget(name, file, extras, board) {
+  const b = board || 'ESP32';
   // The board defaults (8 KB messages and send queue, 64 fragments) are too
   // small for the 1 MB tests.
   const defaults = { maxPayload: 2 * 1024 * 1024, maxQueue: 4 * 1024 * 1024 };
   if (extras) defaults.maxFragments = 131072;
   return {
     name,
-    load: () => espruinoEmulated(file).module,
-    stats: () => espruinoEmulated(file).stats(),
+    load: () => espruinoEmulated(file, b).module,
+    stats: () => espruinoEmulated(file, b).stats(),
     defaults,
     pickPort: true,
     byteStrings: true,
@@ -63,4 +66,4 @@ const targets = [
   espruinoTarget('espruino-emulated-full', 'web-socket-server-full.js', true)
 ];
 
-module.exports = { targets, root };
+module.exports = { targets, espruinoTarget, root };
