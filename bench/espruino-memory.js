@@ -9,7 +9,10 @@
 //            only the functions, their parameter names and the objects.
 //
 //   npm run build
-//   ESPRUINO=/path/to/espruino node bench/espruino-memory.js
+//   ESPRUINO=/path/to/espruino node bench/espruino-memory.js [--connections N]
+//
+// N (default 4): connections opened after the first, for the per-connection
+// figure; fewer on an interpreter built with a board's small memory.
 //
 // The Linux build of Espruino keeps Storage in ./espruino.flash and, like a
 // board, hands out a Storage file as a string of 1 block that refers to it;
@@ -27,11 +30,12 @@ const WebSocket = require('ws');
 const ESPRUINO = process.env.ESPRUINO;
 const ROOT = path.join(__dirname, '..');
 const MODULES = ['web-socket-server.js', 'web-socket-server-full.js'];
-const CONNECTIONS = 4;
+const at = process.argv.indexOf('--connections');
+const CONNECTIONS = at > 0 ? +process.argv[at + 1] : 4;
 
 if (!ESPRUINO) {
   console.log('Measures the memory the Espruino modules take on a real Espruino interpreter.');
-  console.log('Usage: ESPRUINO=/path/to/espruino node bench/espruino-memory.js');
+  console.log('Usage: ESPRUINO=/path/to/espruino node bench/espruino-memory.js [--connections N]');
   process.exit(0);
 }
 
@@ -84,7 +88,10 @@ async function measure(file, mode) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'espruino-memory-'));
   const port = await freePort();
   if (mode == 'storage') {
-    fs.writeFileSync(path.join(dir, 'write.js'), 'require("Storage").write("web-socket-server", ' + JSON.stringify(source) + '); quit();');
+    // Read from a file rather than written out in the program, so that a
+    // small build holds one copy of it.
+    fs.writeFileSync(path.join(dir, 'module.js'), source);
+    fs.writeFileSync(path.join(dir, 'write.js'), 'require("Storage").write("web-socket-server", require("fs").readFileSync("module.js")); quit();');
     spawnSync(ESPRUINO, ['write.js'], { cwd: dir, stdio: 'ignore', timeout: 20000 });
   }
   fs.writeFileSync(path.join(dir, 'app.js'), app(source, mode, port));
@@ -119,7 +126,14 @@ async function measure(file, mode) {
   console.log('Blocks of the interpreter\'s memory (' + ESPRUINO + '), ' + CONNECTIONS + ' connections for the per-connection figure:');
   for (const file of MODULES) {
     for (const mode of ['ram', 'storage']) {
-      const r = await measure(file, mode);
+      let r;
+      try {
+        r = await measure(file, mode);
+      } catch (e) {
+        // For example: too little memory on a small build of the interpreter.
+        console.log('  ' + file.padEnd(28) + mode.padEnd(8) + ' failed: ' + e.message.split('\n').filter((l) => /\S/.test(l)).slice(-3).join(' / '));
+        continue;
+      }
       const note = mode == 'storage' && !r.mapped ? '  (this interpreter copied the Storage file into RAM: not what a board does)' : '';
       console.log('  ' + file.padEnd(28) + mode.padEnd(8) + ' module ' + String(r.loaded).padStart(5) + '   per connection ' + String(r.perConnection).padStart(5) + note);
     }

@@ -45,24 +45,30 @@ export function grow(buf: Uint8Array | null, len: number, need: number, max: num
  * malformed or longer than `max` bytes. Lines may end in CRLF or LF.
  */
 export function readHead(r: HeadReader, b: Uint8Array, max: number, text: (b: Uint8Array) => string): number {
-  var old = r._n, n = Math.min(old + b.length, max), i = old > 2 ? old - 2 : 0, h = (r._b = grow(r._b, old, n, max));
+  var old = r._n, n = Math.min(old + b.length, max), i = old > 2 ? old - 2 : 0, h: Uint8Array | null = (r._b = grow(r._b, old, n, max)), t: string;
   h.set(b.subarray(0, n - old), old);
   r._n = n;
   // The head ends at a line feed followed by CRLF or LF. (Bytes past n are
-  // zeros or missing: never a line feed.)
+  // zeros or missing: never a line feed.) Its bytes are let go before it is
+  // parsed, so that a small board holds one copy of it at a time.
   while ((i = h.indexOf(10, i) + 1) && i < n) {
     if (h[i] == 13 && h[i + 1] == 10) i++;
-    if (h[i] == 10) return (r._r = parseHead(text(h.subarray(0, i)).split('\n'))) ? i + 1 - old : -400;
+    if (h[i] == 10) {
+      t = text(h.subarray(0, i + 1));
+      r._b = h = null;
+      return (r._r = parseHead(t)) ? i + 1 - old : -400;
+    }
   }
   return n < max ? -1 : -431;
 }
 
-/** The request line and header lines (each may end in CR), then empty lines. */
-function parseHead(lines: string[]): Request | undefined {
-  var line = lines[0].split(' '), r: Request, s, colon, name, value, h: any = {}, c, k;
+/** The request line and the header lines, then an empty line; each line
+ *  ends in LF or CRLF. Read line by line, never split at once. */
+function parseHead(t: string): Request | undefined {
+  var e = t.indexOf('\n'), line = t.slice(0, e).replace(/\r$/, '').split(' '), r: Request, s, colon, name, value, h: any = {}, c, k;
   if (line.length != 3 || !line[0] || !line[1]) return;
-  r = { method: line[0], path: line[1], version: line[2].replace(/\r$/, ''), headers: h };
-  for (k = 1; (s = lines[k].replace(/\r$/, '')); k++) {
+  r = { method: line[0], path: line[1], version: line[2], headers: h };
+  for (k = e + 1; (s = t.slice(k, (e = t.indexOf('\n', k))).replace(/\r$/, '')); k = e + 1) {
     colon = s.indexOf(':');
     c = s.charAt(0);
     // Folded (obsolete) lines and lines with no name are refused.

@@ -534,5 +534,54 @@ describe('Espruino emulator', function () {
           }
         });
     }
+
+    // The README's table of per-board defaults (maxPayload, maxHeader).
+    const DEFAULTS = { ESP32: { maxPayload: 8192, maxHeader: 4096 }, ESP8266: { maxPayload: 512, maxHeader: 1024 } };
+    for (const boardName of ['ESP32', 'ESP8266']) {
+      const d = DEFAULTS[boardName];
+      it('on ' + boardName + ' by default takes a message of ' + d.maxPayload + ' bytes and closes with 1009 past it, ' +
+        'and takes a request head under ' + d.maxHeader + ' bytes and answers 431 past it', async function () {
+        const board = loadBundle({ board: boardName, bundlePath: BUNDLE });
+        try {
+          const port = await freePort();
+          const server = new board.module.Server({ port, receiveType: 'text/plain', sendType: 'text/plain' });
+          server.on('connection', (s) => s.on('message', (m) => s.send(m)));
+          await new Promise((resolve, reject) => {
+            server.on('listening', resolve);
+            server.on('error', reject);
+            server.start();
+          });
+          // ws's own request head is about 200 bytes; X-Pad makes up the rest.
+          // Each client records what happens to it: open, messages, close code, HTTP status.
+          const open = (headBytes) => {
+            const w = new WebSocket('ws://127.0.0.1:' + port + '/', { headers: { 'X-Pad': 'p'.repeat(headBytes - 200) } });
+            w.log = { open: false, messages: [], code: null, status: null };
+            w.on('open', () => (w.log.open = true));
+            w.on('message', (m) => w.log.messages.push(m));
+            w.on('close', (code) => (w.log.code = code));
+            w.on('unexpected-response', (req, res) => (w.log.status = res.statusCode));
+            w.on('error', () => {});
+            return w;
+          };
+          const client = open(d.maxHeader - 100);
+          await until(() => client.log.open || client.log.status !== null, 'the handshake');
+          assert.strictEqual(client.log.status, null, 'a head under maxHeader is taken');
+          client.send('x'.repeat(d.maxPayload));
+          await until(() => client.log.messages.length > 0 || client.log.code !== null, 'the echo');
+          assert.strictEqual(client.log.messages.length && client.log.messages[0].length, d.maxPayload);
+          client.send('x'.repeat(d.maxPayload + 1));
+          await until(() => client.log.code !== null, 'the close');
+          assert.strictEqual(client.log.code, 1009);
+          assert.strictEqual(client.log.messages.length, 1);
+          const refused = open(d.maxHeader + 100);
+          await until(() => refused.log.status !== null || refused.log.open, 'the answer to a long head');
+          assert.strictEqual(refused.log.status, 431);
+          refused.terminate();
+          server.stop();
+        } finally {
+          await board.close();
+        }
+      });
+    }
   });
 });
