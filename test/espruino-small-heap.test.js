@@ -1,0 +1,168 @@
+// The small module on an interpreter with an ESP8266's memory: the README's
+// ESP8266 defaults (maxPayload 512, maxHeader 1024, maxQueue 1024, two
+// connections) must fit in 1,700 blocks with the module in Storage.
+//
+// Runs only when ESPRUINO_SMALL names an Espruino interpreter executable for
+// this machine (a Linux build of Espruino) whose memory is 2,000 blocks or
+// fewer, as an ESP8266's 1,700 are; otherwise every test here is pending.
+//
+//   npx rollup -c --silent
+//   ESPRUINO_SMALL=/path/to/espruino npx mocha --no-config test/espruino-small-heap.test.js
+'use strict';
+const { freePort } = require('./helpers/free-port');
+const { until, delay } = require('./helpers/harness');
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn, spawnSync } = require('child_process');
+const WebSocket = require('ws');
+
+const ESPRUINO_SMALL = process.env.ESPRUINO_SMALL;
+const BUNDLE = path.join(__dirname, '..', 'dist', 'espruino', 'web-socket-server.js');
+
+// The ESP8266 column of the README's table (this interpreter's BOARD is not
+// ESP8266, so they are given).
+const ESP8266 = { maxPayload: 512, maxHeader: 1024, maxQueue: 1024, maxConnections: 2, writeSize: 268, fragment: 264 };
+
+/** The app: the module from Storage, an echo server; "memory?" answers the
+ *  free blocks and the total. */
+function app(port) {
+  return [
+    'var ws = require("web-socket-server");',
+    'var s = new ws.Server(' + JSON.stringify(Object.assign({ port, receiveType: 'text/plain', sendType: 'text/plain' }, ESP8266)) + ');',
+    's.on("connection", function (c) { c.on("message", function (m, bin) {',
+    '  if (!bin && m == "memory?") { process.memory(); var p = process.memory(); c.send(p.free + " " + p.total); }',
+    '  else c.send(m);',
+    '}); });',
+    's.start();',
+    ''
+  ].join('\n');
+}
+
+(ESPRUINO_SMALL ? describe : describe.skip)('the small module in ' + (ESPRUINO_SMALL ? 'an ESP8266-sized interpreter (' + ESPRUINO_SMALL + ')' : 'an ESP8266-sized interpreter (set ESPRUINO_SMALL to run)'), function () {
+  this.timeout(30000);
+  let dir, proc, port, out = '', exited = false;
+  const clients = [];
+
+  /** A client that records its messages and its end. */
+  function open(headers) {
+    const w = new WebSocket('ws://127.0.0.1:' + port + '/', { headers });
+    w.log = { open: false, messages: [], code: null, status: null };
+    w.on('open', () => (w.log.open = true));
+    w.on('message', (m, isBinary) => w.log.messages.push({ m, isBinary }));
+    w.on('close', (code) => (w.log.code = code));
+    w.on('unexpected-response', (req, res) => (w.log.status = res.statusCode));
+    w.on('error', () => {});
+    clients.push(w);
+    return until(() => (w.log.open || w.log.status !== null || w.log.code !== null ? w : undefined), 'the handshake', 10000);
+  }
+
+  /** Sends m and resolves with the reply, failing if the connection ends first. */
+  async function roundTrip(w, m) {
+    const n = w.log.messages.length;
+    w.send(m);
+    await until(() => w.log.messages.length > n || w.log.code !== null, 'a reply', 10000);
+    assert.strictEqual(w.log.code, null, 'the connection ended instead of replying');
+    return w.log.messages[n];
+  }
+
+  async function freeBlocks(w) {
+    return +String((await roundTrip(w, 'memory?')).m).split(' ')[0];
+  }
+
+  before(async function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'espruino-small-'));
+    port = await freePort();
+    // The module into Storage (./espruino.flash), read from a file so that
+    // the interpreter holds one copy of it.
+    fs.copyFileSync(BUNDLE, path.join(dir, 'module.js'));
+    fs.writeFileSync(path.join(dir, 'write.js'),
+      'require("Storage").write("web-socket-server", require("fs").readFileSync("module.js")); quit();');
+    spawnSync(ESPRUINO_SMALL, ['write.js'], { cwd: dir, stdio: 'ignore', timeout: 20000 });
+    fs.writeFileSync(path.join(dir, 'app.js'), app(port));
+    proc = spawn(ESPRUINO_SMALL, ['app.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    proc.stdout.on('data', (d) => (out += d.toString('latin1')));
+    proc.stderr.on('data', (d) => (out += d.toString('latin1')));
+    proc.on('exit', () => (exited = true));
+    let first;
+    for (let i = 0; !first || !first.log.open; i++) {
+      assert.ok(!exited && i < 100, 'the interpreter did not serve:\n' + out.slice(-2000));
+      await delay(100);
+      first = await open({}).catch(() => null);
+    }
+    const [, total] = String((await roundTrip(first, 'memory?')).m).split(' ');
+    assert.ok(+total <= 2000, 'ESPRUINO_SMALL has ' + total + ' blocks: build it with an ESP8266\'s 1,700');
+    first.terminate();
+  });
+
+  after(async function () {
+    for (const w of clients) w.terminate();
+    if (proc && !exited) proc.kill('SIGKILL');
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest.state == 'failed') this.currentTest.err.message += '\n--- interpreter output ---\n' + out.slice(-1500);
+    for (const w of clients.splice(0)) w.terminate();
+    await delay(200);
+  });
+
+  it('two connections echo 512-byte text and binary messages at the same time, 20 rounds', async function () {
+    const a = await open({}), b = await open({});
+    let after1;
+    for (let round = 0; round < 20; round++) {
+      // From the first round on, what a round leaves is what the next takes.
+      if (round == 1) after1 = await freeBlocks(a);
+      await Promise.all([a, b].map(async (w, i) => {
+        const text = '\u00e9' + String(i).repeat(510);
+        const t = await roundTrip(w, text);
+        assert.strictEqual(t.isBinary, false);
+        assert.strictEqual(String(t.m), text);
+        const bytes = Buffer.alloc(512, round * 2 + i);
+        const r = await roundTrip(w, bytes);
+        assert.strictEqual(r.isBinary, true);
+        assert.ok(Buffer.from(r.m).equals(bytes), 'binary echo differs');
+      }));
+    }
+    assert.strictEqual(await freeBlocks(a), after1, 'memory does not grow from round to round');
+  });
+
+  it('takes a 1 KB request head while another connection echoes 512-byte messages', async function () {
+    const a = await open({});
+    let go = true, echoes = 0;
+    const traffic = (async () => {
+      while (go) {
+        await roundTrip(a, 'x'.repeat(512));
+        echoes++;
+      }
+    })();
+    try {
+      for (let i = 0; i < 5; i++) {
+        // ws's own head is about 200 bytes.
+        const b = await open({ 'X-Pad': 'p'.repeat(1024 - 250) });
+        assert.strictEqual(b.log.status, null, 'refused with HTTP ' + b.log.status);
+        assert.ok(b.log.open, 'not opened');
+        assert.strictEqual(String((await roundTrip(b, 'hi')).m), 'hi');
+        b.terminate();
+        await until(() => b.log.code !== null, 'the close');
+      }
+    } finally {
+      go = false;
+      await traffic;
+    }
+    assert.ok(echoes > 0);
+  });
+
+  it('refuses a third connection with 503 and keeps serving the two', async function () {
+    const a = await open({}), b = await open({});
+    const c = await open({});
+    assert.strictEqual(c.log.status, 503);
+    assert.strictEqual(String((await roundTrip(a, 'still')).m), 'still');
+    assert.strictEqual(String((await roundTrip(b, 'here')).m), 'here');
+  });
+
+  it('left no uncaught error or memory error on the interpreter console', function () {
+    assert.ok(!/Uncaught|MEMORY|Interrupted/.test(out), out.slice(-1500));
+  });
+});
