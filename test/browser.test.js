@@ -1,9 +1,10 @@
 // The server against a real browser: headless Chromium, driven by
 // playwright-core, opens WebSockets from a page served on loopback to every
 // target in test/helpers/targets.js (Node, and the Espruino modules on the
-// emulated board), and to the small module on an emulated ESP8266. Chromium's WebSocket is strict: a frame it does not like
-// fails the connection, so these tests also check our framing, closing
-// handshake and pings against an independent implementation.
+// emulated board), and to the small module on an emulated ESP8266.
+// Chromium's WebSocket is strict: a frame it does not like fails the
+// connection, so these tests also check our framing, closing handshake and
+// pings against an independent implementation.
 //
 // Needs a Chromium executable (test/helpers/browser.js): CHROMIUM=/path, or
 // /usr/bin/chromium (Debian's package `chromium`, which .ci/run installs).
