@@ -63,10 +63,6 @@ function app(source, mode, port) {
   ].join('\n');
 }
 
-function run(args, dir) {
-  return spawn(ESPRUINO, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-}
-
 function open(port) {
   return new Promise((resolve, reject) => {
     const w = new WebSocket('ws://127.0.0.1:' + port + '/');
@@ -95,7 +91,7 @@ async function measure(file, mode) {
     spawnSync(ESPRUINO, ['write.js'], { cwd: dir, stdio: 'ignore', timeout: 20000 });
   }
   fs.writeFileSync(path.join(dir, 'app.js'), app(source, mode, port));
-  const p = run(['app.js'], dir);
+  const p = spawn(ESPRUINO, ['app.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   p.stderr.on('data', (d) => (out += d));

@@ -28,6 +28,7 @@
 const assert = require('assert');
 const crypto = require('crypto');
 const fc = require('fast-check');
+const { isUtf8 } = require('./helpers/raw-client');
 const WebSocket = require('ws');
 const h = require('./unit/helpers');
 const { targets } = require('./helpers/targets');
@@ -91,14 +92,6 @@ function utf8Prefix(b) {
   return 'ok';
 }
 
-function strictUtf8(b) {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(b);
-    return true;
-  } catch (e) {
-    return false;
-  }
-}
 
 /** A client frame from a spec: { fin, rsv, opcode, masked, maskKey, payload,
  *  declared (a BigInt length to put in the header, or null for the real one),
@@ -218,7 +211,7 @@ function drive(chunks, o) {
       if (conn._state === CLOSED) r.violations.push('message delivered in CLOSED');
       if (r.errors.length) r.violations.push('message delivered after _error');
       if (typeof binary !== 'boolean') r.violations.push('binary flag ' + binary);
-      if (!binary && !strictUtf8(data)) r.violations.push('text message is not UTF-8: ' + hexOf(data));
+      if (!binary && !isUtf8(data)) r.violations.push('text message is not UTF-8: ' + hexOf(data));
       r.events.push(['message', binary, hexOf(data)]);
       state('in _message');
       const a = o.actions ? o.actions[act++ % o.actions.length] : 'echo';
@@ -352,7 +345,7 @@ function parseOutput(out) {
         if (len === 1) bad('1-byte close payload');
         f.code = len >= 2 ? f.payload.readUInt16BE(0) : null;
         if (f.code !== null && !isWireCode(f.code)) bad('close code ' + f.code + ' not allowed on the wire');
-        if (len > 2 && !strictUtf8(f.payload.subarray(2))) bad('close reason is not UTF-8');
+        if (len > 2 && !isUtf8(f.payload.subarray(2))) bad('close reason is not UTF-8');
         res.closed = f;
         res.items.push(['close', f.code]);
       } else res.items.push([f.opcode === 9 ? 'ping' : 'pong', f.payload.toString('hex')]);
@@ -370,7 +363,7 @@ function parseOutput(out) {
     msg.parts.push(f.payload);
     if (f.fin) {
       const data = Buffer.concat(msg.parts);
-      if (msg.opcode === 1 && !strictUtf8(data)) bad('text message is not UTF-8');
+      if (msg.opcode === 1 && !isUtf8(data)) bad('text message is not UTF-8');
       res.items.push(['message', msg.opcode === 2, data.toString('hex'), msg.parts.length]);
       msg = null;
     }
