@@ -28,6 +28,10 @@ export var CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 /** The reason given for invalid UTF-8 (1007). */
 export var INVALID = 'invalid UTF-8';
 
+/** The message of the Error a Codec throws when the board cannot get the
+ *  memory for a result (Espruino's E.toString returns undefined then). */
+export var NO_MEMORY = 'out of memory';
+
 /** Limits, from the server's options. */
 export interface ConnectionLimits {
   /** Largest message, in bytes, before it is refused with 1009. */
@@ -40,7 +44,8 @@ export interface ConnectionLimits {
   fragment: number;
 }
 
-/** What the target does for the connection in plain computation. */
+/** What the target does for the connection in plain computation. Each may
+ *  throw an Error with the message NO_MEMORY. */
 export interface Codec {
   /** Bytes to a string (request lines, close reasons). */
   _text(b: Uint8Array): string;
@@ -53,8 +58,9 @@ export interface Codec {
 /** What the connection tells its owner. */
 export interface Handler {
   /** A valid upgrade request: an HTTP status refuses it; 0 or a string
-   *  accepts it, the string holding extra response header lines. */
-  _request(req: Request): number | string;
+   *  accepts it, the string holding extra response header lines; null
+   *  decides later, with respond() (protocol.ts). */
+  _request(req: Request): number | string | null;
   _open(req: Request): void;
   _message(data: Uint8Array, binary: boolean): void;
   _pong(payload: Uint8Array): void;
@@ -62,6 +68,8 @@ export interface Handler {
   _error(code: number, message: string): void;
   /** Bytes are waiting in the send queue. */
   _output(): void;
+  /** Drop the TCP connection now, without sending what is queued. */
+  _abort(): void;
 }
 
 /** The connection's record: the handler, and the fields of every step. */
@@ -129,6 +137,16 @@ export function fail(c: Conn, code: number, message: string): void {
   c._error(code, message);
   if (st == OPEN) queue(c, CLOSE, closePayload(code, c._k._bytes(message)));
   else c._output();
+}
+
+/** Ends the connection at once, without a close frame (for when even that
+ *  cannot be made): reports the error, unless one was, and has the owner
+ *  drop the TCP connection. */
+export function abort(c: Conn, message: string): void {
+  var st = c._state;
+  c._state = CLOSED;
+  if (st != CLOSED) c._error(1006, message);
+  c._abort();
 }
 
 /** Queues bytes (a string is an HTTP response) and tells the handler. */

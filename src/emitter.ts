@@ -1,7 +1,9 @@
 // A small synchronous event emitter, the same on every target. (Espruino's
 // built-in emit is asynchronous and takes at most 4 arguments.) A listener
 // that throws cannot break the caller: the exception is emitted as 'error'
-// (and dropped if an 'error' listener is what threw).
+// (and dropped if an 'error' listener is what threw). Nothing is emitted on
+// a socket after its 'close': what a 'close' listener throws goes to the
+// server's 'error' (see _errorsTo).
 //
 // Its methods are copied onto the Server and Socket prototypes by
 // addEmitter(), which costs less code than class inheritance in ES5; their
@@ -16,6 +18,9 @@ export interface Emitter {
   emit(event: string, a?: any, b?: any): boolean;
   /** @internal listeners by event name */
   _ev: { [event: string]: Function[] };
+  /** @internal Where listeners' exceptions go, if not to this emitter's own
+   *  'error' (a closed socket sends them to its server). */
+  _errorsTo?: Emitter;
 }
 
 function on(this: Emitter, event: string, fn: Function): Emitter {
@@ -36,7 +41,7 @@ function emit(this: Emitter, event: string, a?: any, b?: any): boolean {
     try {
       list[i].call(this, a, b);
     } catch (e) {
-      if (event != 'error') this.emit('error', e);
+      if (event != 'error') (this._errorsTo || this).emit('error', e);
     }
   }
   return i > 0;

@@ -14,18 +14,23 @@ export interface Request {
   headers: { [name: string]: string };
 }
 
-/** The head so far: _b[0.._n), and the request once it is complete.
+/** The head so far: _b[0.._n), and the request once it is complete; then,
+ *  while the request is being decided, the bytes that came after it.
  *  Dropped when the handshake is over. */
 export interface HeadReader {
   _b: Uint8Array | null;
   _n: number;
   _r?: Request;
+  _held: Uint8Array | null;
 }
+
+/** readHead() needs more bytes. */
+export var MORE = -1;
 
 export var GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 export function headReader(): HeadReader {
-  return { _b: null, _n: 0 };
+  return { _b: null, _n: 0, _held: null };
 }
 
 /** A buffer holding buf[0..len) with room for `need` bytes: buf itself if it
@@ -40,7 +45,7 @@ export function grow(buf: Uint8Array | null, len: number, need: number, max: num
 
 /**
  * Reads a chunk of the head. Once the head is complete, returns the index in
- * `b` just past it (bytes after it are frames), the request in r._r; -1 when
+ * `b` just past it (bytes after it are frames), the request in r._r; MORE when
  * more is needed; or minus an HTTP status (-400, -431) when the head is
  * malformed or longer than `max` bytes. Lines may end in CRLF or LF.
  */
@@ -59,25 +64,40 @@ export function readHead(r: HeadReader, b: Uint8Array, max: number, text: (b: Ui
       return (r._r = parseHead(t)) ? i + 1 - old : -400;
     }
   }
-  return n < max ? -1 : -431;
+  return n < max ? MORE : -431;
 }
 
 /** The request line and the header lines, then an empty line; each line
- *  ends in LF or CRLF. Read line by line, never split at once. */
+ *  ends in LF or CRLF. Read line by line, never split at once. Undefined
+ *  when it is malformed (RFC 7230): a header name that is not a token (one
+ *  with a space before its colon, say), a folded line, two Host headers. */
 function parseHead(t: string): Request | undefined {
-  var e = t.indexOf('\n'), line = t.slice(0, e).replace(/\r$/, '').split(' '), r: Request, s, colon, name, value, h: any = {}, c, k;
+  var e = t.indexOf('\n'), line = t.slice(0, e).replace(/\r$/, '').split(' '), r: Request, s, colon, name, value, h: any = {}, k;
   if (line.length != 3 || !line[0] || !line[1]) return;
-  r = { method: line[0], path: line[1], version: line[2], headers: h };
+  r = { method: line[0], path: originForm(line[1]), version: line[2], headers: h };
   for (k = e + 1; (s = t.slice(k, (e = t.indexOf('\n', k))).replace(/\r$/, '')); k = e + 1) {
     colon = s.indexOf(':');
-    c = s.charAt(0);
-    // Folded (obsolete) lines and lines with no name are refused.
-    if (colon < 1 || c == ' ' || c == '\t') return;
     name = s.slice(0, colon).toLowerCase();
+    if (colon < 1 || !TOKEN.test(name) || (name == 'host' && h.host != null)) return;
     value = s.slice(colon + 1).trim();
     h[name] = Object.prototype.hasOwnProperty.call(h, name) ? h[name] + ', ' + value : value;
   }
   return r;
+}
+
+/** A header name (RFC 7230 section 3.2.6), lower-cased. */
+var TOKEN = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** The path of a request target: an absolute form (http://host/path?query,
+ *  RFC 7230 section 5.3.2) becomes /path?query. */
+function originForm(target: string): string {
+  var at = target.indexOf('://') + 3, slash, query, end;
+  if (target.charAt(0) == '/' || at < 4) return target;
+  // (Espruino has no String#search.)
+  slash = target.indexOf('/', at);
+  query = target.indexOf('?', at);
+  end = slash < 0 || (query >= 0 && query < slash) ? query : slash;
+  return end < 0 ? '/' : (end == query ? '/' : '') + target.slice(end);
 }
 
 /** Does the comma-separated header value contain this token (any case)? */
@@ -99,7 +119,7 @@ export function isKey(key: string | undefined): boolean {
  */
 export function checkRequest(r: Request): number {
   var h = r.headers;
-  return r.method != 'GET' ? 405 : r.version != 'HTTP/1.1' ? 505 : !h['upgrade'] ? 426 :
+  return r.method != 'GET' ? 405 : !/^HTTP\/1\.[1-9]$/.test(r.version) ? 505 : !h['upgrade'] ? 426 :
     !h['host'] || !hasToken(h['upgrade'], 'websocket') || !hasToken(h['connection'], 'upgrade') ? 400 :
     h['sec-websocket-version'] != '13' ? 426 : isKey(h['sec-websocket-key']) ? 0 : 400;
 }

@@ -19,6 +19,10 @@ export interface ReaderState {
   _buf: Uint8Array | null;
   _blen: number;
   _view: Uint8Array | null;
+  /** How far _buf may grow for the current frame: the message's length at
+   *  the end of a final frame, else maxPayload; 0 while the message is
+   *  delivered as a view. */
+  _cap: number;
   /** Frames of the current message so far. */
   _frags: number;
   /** The UTF-8 validator's state (see utf8.ts). */
@@ -30,9 +34,16 @@ export interface ReaderState {
   _o: ConnectionLimits;
 }
 
+/** The first buffer of a message that does not come whole in one chunk
+ *  holds up to this many bytes; a longer one grows as its bytes arrive, by
+ *  doubling. So a peer that announces a large frame and sends little costs
+ *  little: a declared length is a claim, not bytes. (The board defaults for
+ *  maxPayload are below it: there a message's buffer is made once.) */
+var FIRST_BUFFER = 16384;
+
 export function readerInit(c: ReaderState): void {
   // In the order of use per chunk (see connInit).
-  c._op = c._u8 = 0;
+  c._op = c._u8 = c._cap = 0;
   c._buf = c._view = null;
   c._blen = 0;
 }
@@ -55,9 +66,9 @@ export function frameStart(c: Conn, whole: boolean): void {
   if (total > max) return readFail(c, 1009, 'message over ' + max + ' bytes');
   if (EXTRAS && ++c._frags > c._o.maxFragments) return readFail(c, 1009, 'message in over ' + c._o.maxFragments + ' frames');
   // Zero copy for a whole message in one frame in this chunk. Otherwise a
-  // buffer: exactly the size needed for a final frame, else doubled (up to
-  // max), so that many fragments cost O(n) copying.
-  if (c._buf || !fin || !whole || c._blen) c._buf = grow(c._buf, c._blen, total, fin ? total : max);
+  // buffer (see frameData) that may grow to the message's length for a
+  // final frame, else to max.
+  c._cap = c._buf || !fin || !whole || c._blen ? (fin ? total : max) : 0;
 }
 
 /** Unmasked payload bytes b[start..end) of the current frame. */
@@ -68,8 +79,11 @@ export function frameData(c: Conn, b: Uint8Array, start: number, end: number): v
     c._clen += end - start;
   } else if (c._op < 2 && (c._u8 = utf8Valid(c._u8, b, start, end)) < 0) readFail(c, 1007, INVALID);
   else {
-    if (c._buf) c._buf.set(part, c._blen);
-    else c._view = part;
+    if (c._cap) {
+      // Doubling, so that a message in many pieces costs O(n) copying.
+      c._buf = grow(c._buf, c._blen, Math.max(c._blen + end - start, c._buf ? 0 : Math.min(FIRST_BUFFER, c._cap)), c._cap);
+      c._buf.set(part, c._blen);
+    } else c._view = part;
     c._blen += end - start;
   }
 }

@@ -6,7 +6,7 @@ import { Emitter, addEmitter } from './emitter';
 import { Socket, Options, shut } from './socket';
 import { host, Listener } from './host';
 import { Request } from './handshake';
-import { isSupportedType, JSON_TYPE } from './message-types';
+import { isSupportedType, supportedReceiveTypes, JSON_TYPE } from './message-types';
 import { EXTRAS } from './features';
 import { EMPTY } from './frame-writer';
 
@@ -55,6 +55,12 @@ export interface ServerOptions {
   verify?: (request: Request) => any;
   /** Subprotocols this server speaks, preferred first. */
   protocols?: string[];
+  /** Passed by the Accessors WebSocketServer accessor: TLS (wss://) is not
+   *  served by this module, so only false is taken; the PFX options are
+   *  taken and unused. */
+  sslTls?: boolean;
+  pfxKeyCertPath?: string;
+  pfxKeyCertPassword?: string;
 }
 
 /** Defaults shared by every target; the host adds its limits. */
@@ -75,6 +81,66 @@ function fill(o: any, given: any, defaults: any): void {
   for (var k in defaults) o[k] = given[k] == null ? defaults[k] : given[k];
 }
 
+/**
+ * The options as given, checked: throws a TypeError naming an option that is
+ * unknown (a misspelled security option must not be ignored), or whose value
+ * is of the wrong type or range. A port may be a string of digits (hosts
+ * pass parameters as strings); an empty hostInterface is the default.
+ * (The tables are made here, when a server is made, rather than kept: on a
+ * board only what runs costs memory.)
+ */
+function checkOptions(given: any): any {
+  var kinds: any = {
+    hostInterface: 's', port: 'p', receiveType: 't', sendType: 't', queuePolicy: 'q',
+    maxPayload: 'n', maxFragments: 'n', maxHeader: 'n', maxConnections: 'n', maxQueue: 'n', fragment: 'n',
+    writeSize: '+', handshakeTimeout: 'n', closeTimeout: 'n', pingInterval: 'n', pongTimeout: 'n', idleTimeout: 'n',
+    path: '/', origins: 'a', verify: 'f', protocols: 'a', sslTls: 'b', pfxKeyCertPath: 's', pfxKeyCertPassword: 's'
+  }, takes: any = {
+    s: 'a string',
+    p: 'a port number from 0 to 65535',
+    t: 'one of ' + supportedReceiveTypes().join(', ') + ' or another text/* type',
+    q: "'fail', 'close' or 'latest'",
+    n: 'a whole number, 0 or more',
+    '+': 'a whole number, 1 or more',
+    '/': 'a path starting with /',
+    a: 'an array of strings',
+    f: 'a function',
+    b: 'true or false'
+  }, o: any = {}, k, v, kind;
+  for (k in given) {
+    v = given[k];
+    kind = kinds[k];
+    if (!kind) throw new TypeError('unknown option ' + k + '; the options are ' + Object.keys(kinds).join(', '));
+    if (kind == 'p' && typeof v == 'string' && /^[0-9]+$/.test(v)) v = +v;
+    if (k == 'hostInterface' && v === '') v = null;
+    if (v == null) continue;
+    if (!fits(kind, v)) {
+      throw new TypeError('option ' + k + ' takes ' + takes[kind] + ', not ' + (typeof v == 'string' ? JSON.stringify(v) : String(v)));
+    }
+    o[k] = v;
+  }
+  if (o.sslTls) throw new TypeError('option sslTls: this server does not serve TLS (wss://); put a TLS proxy in front of it');
+  if (!EXTRAS) {
+    for (k in OPTIONAL) if (o[k]) throw new TypeError(k + ': only in web-socket-server-full');
+    if (o.queuePolicy && o.queuePolicy != 'fail') throw new TypeError("queuePolicy '" + o.queuePolicy + "': only in web-socket-server-full");
+  }
+  return o;
+}
+
+/** Does v fit the kind of value an option takes (see checkOptions)? */
+function fits(kind: string, v: any): boolean {
+  var i;
+  if (kind == 'a') {
+    if (!Array.isArray(v)) return false;
+    for (i = 0; i < v.length; i++) if (typeof v[i] != 'string') return false;
+    return true;
+  }
+  if (kind == 'f') return typeof v == 'function';
+  if (kind == 'b') return typeof v == 'boolean';
+  if (typeof v == 'string') return kind == 's' || (kind == 't' && isSupportedType(v)) || (kind == 'q' && ['fail', 'close', 'latest'].indexOf(v) >= 0) || (kind == '/' && v.charAt(0) == '/');
+  return typeof v == 'number' && v % 1 == 0 && v >= (kind == '+' ? 1 : 0) && (kind == 'p' ? v <= 65535 : kind == 'n' || kind == '+');
+}
+
 export interface Server extends Emitter {}
 
 export class Server {
@@ -88,7 +154,7 @@ export class Server {
   _l: Listener | null;
 
   constructor(options?: ServerOptions) {
-    var o: any = {}, given: any = options || {};
+    var o: any = {}, given: any = checkOptions(options || {});
     fill(o, given, DEFAULTS);
     if (EXTRAS) fill(o, given, OPTIONAL);
     fill(o, given, host._defaults);
@@ -97,10 +163,6 @@ export class Server {
     this.sockets = [];
     this._all = [];
     this._l = null;
-    if (!isSupportedType(o.receiveType) || !isSupportedType(o.sendType) || (EXTRAS ? ['fail', 'close', 'latest'] : ['fail']).indexOf(o.queuePolicy) < 0) {
-      throw new TypeError('unsupported option: ' + o.receiveType + ', ' + o.sendType + ', ' + o.queuePolicy);
-    }
-    if (!EXTRAS) for (var k in OPTIONAL) if (given[k]) throw new TypeError(k + ': only in web-socket-server-full');
   }
 
   /** Starts listening; 'listening' reports the port, 'error' a failure. */

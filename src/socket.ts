@@ -7,11 +7,11 @@
 // connection costs one object on a microcontroller.
 
 import { Emitter, addEmitter } from './emitter';
-import { connInit } from './protocol';
-import { Conn, Handler, connSend, connPing, connClose, OPEN, CLOSED } from './connection';
+import { connInit, respond } from './protocol';
+import { Conn, Handler, connSend, connPing, connClose, abort, OPEN, CLOSED, NO_MEMORY } from './connection';
 import { Request } from './handshake';
 import { host, Limits } from './host';
-import { Writer, outFlush, outEmpty, outDrop } from './outbox';
+import { Writer, outFlush, outEmpty, outDrop, outUnstarted, outClear } from './outbox';
 import { isAppCloseCode, MAX_REASON } from './close-code';
 import { binaryView, toText, fromWire, OCTETS } from './message-types';
 import { EXTRAS } from './features';
@@ -69,6 +69,8 @@ export interface Socket extends Emitter, Conn {
    *  is due, and what it calls. */
   _timer: any;
   _tfn: ((s: Socket) => void) | null;
+  /** @internal The network took bytes since the heartbeat's timer was set. */
+  _moved: boolean;
   /** @internal The idle timer, when idleTimeout is set, and when the last
    *  message arrived (ms). */
   _idle: any;
@@ -109,7 +111,7 @@ export class Socket implements Handler {
     s.request = null;
     s.maxQueue = o.maxQueue;
     s._end = 0;
-    s._wd = false;
+    s._wd = s._moved = false;
     if (EXTRAS) {
       s.protocol = '';
       s.queuePolicy = o.queuePolicy;
@@ -121,28 +123,29 @@ export class Socket implements Handler {
 
   /** Sends a message, converted by the server's sendType (see README).
    *  Returns false if it was not queued: the socket is not open, or the
-   *  queue is full (see maxQueue and queuePolicy). */
+   *  queue is full (see maxQueue and queuePolicy). A message that finds the
+   *  queue empty is always taken, whatever its size: maxQueue bounds what
+   *  waits behind it. */
   send(data: any, options?: { binary?: boolean }): boolean {
-    var s = this, type = s._o.sendType, bytes = binaryView(data), binary = !!bytes, max = s.maxQueue, policy = s.queuePolicy;
+    var s = this, type = s._o.sendType, bytes = binaryView(data), binary = !!bytes, max = s.maxQueue, queued = s.bufferedAmount, kept;
+    if (s._state != OPEN) return refused(s);
     if (!bytes) {
-      bytes = host._bytes(toText(type, data));
+      bytes = encode(s, toText(type, data));
+      if (!bytes) return refused(s);
       binary = type == OCTETS || !!(options && options.binary);
     }
-    if (s._state == OPEN && max && s.bufferedAmount + bytes.length > max) {
-      if (EXTRAS && policy == 'latest') s._nd += outDrop(s);
-      if (s.bufferedAmount + bytes.length > max) {
+    if (max && queued && queued + bytes.length > max) {
+      // 'latest' drops the queued messages that have not started to go out,
+      // but only when that makes room for this one.
+      kept = EXTRAS && s.queuePolicy == 'latest' ? queued - outUnstarted(s) : queued;
+      if (kept && kept + bytes.length > max) {
         s._wd = true;
-        if (EXTRAS) {
-          s._nf++;
-          if (policy == 'close') shut(s, 1013, host._bytes('send queue full'));
-        }
-        return false;
+        if (EXTRAS && s.queuePolicy == 'close') shut(s, 1013, host._bytes('send queue full'));
+        return refused(s);
       }
+      if (EXTRAS && kept < queued) s._nd += outDrop(s);
     }
-    if (!connSend(s, bytes, binary)) {
-      if (EXTRAS) s._nf++;
-      return false;
-    }
+    connSend(s, bytes, binary);
     if (EXTRAS) s._ns++;
     // What the network could not take at once waits in the queue: 'drain'
     // will say when it has gone.
@@ -164,15 +167,21 @@ export class Socket implements Handler {
     shut(this, code, r);
   }
 
-  /** Closes the TCP connection at once, without a closing handshake. */
+  /** Closes the TCP connection at once, without a closing handshake: the
+   *  socket is closed for the application from here on (nothing more is
+   *  delivered or sent), and 'close' (1006) follows. */
   terminate(): void {
-    kill(this);
+    var s = this;
+    if (s._end > 1) return;
+    s._state = CLOSED;
+    outClear(s);
+    kill(s);
   }
 
   // ---- from the connection ----
 
   /** @internal */
-  _request(req: Request): number | string {
+  _request(req: Request): number | string | null {
     return check(this, req);
   }
 
@@ -187,7 +196,8 @@ export class Socket implements Handler {
     }
     server.sockets.push(s);
     server.emit('connection', s);
-    s.emit('open');
+    // A 'connection' listener may have closed it already.
+    if (s._state == OPEN) s.emit('open');
   }
 
   /** @internal */
@@ -217,6 +227,11 @@ export class Socket implements Handler {
   _output(): void {
     host._kick(this);
   }
+
+  /** @internal */
+  _abort(): void {
+    kill(this);
+  }
 }
 
 addEmitter(Socket.prototype);
@@ -242,6 +257,7 @@ if (EXTRAS) {
  *  after a send() was refused or had to wait. */
 export function flush(s: Socket, budget: number, write: Writer): number {
   var n = outFlush(s, budget, write);
+  if (n) s._moved = true;
   // 'drain' comes from a timer, never from inside send(): a producer that
   // sends again on 'drain' must not be re-entered.
   if (s._wd && !s.bufferedAmount && s._state == OPEN) {
@@ -263,9 +279,20 @@ export function gone(s: Socket): void {
   if (EXTRAS) host._cancel(s._idle);
   host._cancel(s._dt);
   s._state = CLOSED;
+  // Let go of everything the connection holds: the message being read, the
+  // send queue, the request head.
+  s._buf = s._view = s._ctl = s._hd = null;
+  outClear(s);
   remove(server._all, s);
   remove(server.sockets, s);
+  s._errorsTo = server;
   if (s.request) s.emit('close', s._code || 1006, s._reason);
+}
+
+/** For the target: the board could not get the memory this connection
+ *  needs. It fails alone: 'error', then the TCP connection is dropped. */
+export function outOfMemory(s: Socket): void {
+  abort(s, NO_MEMORY);
 }
 
 /** Closes with any code: a closing handshake if open, else at once. */
@@ -282,11 +309,14 @@ function remove(list: Socket[], s: Socket): void {
 }
 
 /** The server's own checks of a valid upgrade request: an HTTP status
- *  refuses it; a string accepts it with these extra header lines. */
-function check(s: Socket, req: Request): number | string {
-  var o = s._o, h = req.headers, p = o.protocols, v: any, i: number, offered: string;
+ *  refuses it; a string accepts it with these extra header lines; null:
+ *  verify() returned a promise, and respond() follows when it settles. */
+function check(s: Socket, req: Request): number | string | null {
+  var o = s._o, origin = req.headers['origin'], v: any;
   if (EXTRAS && o.path && req.path.split('?')[0] != o.path) return 404;
-  if (o.origins && h['origin'] && o.origins.indexOf(h['origin']) < 0) return 403;
+  // Browsers always send Origin; other clients need not. An empty one is
+  // not an allowed origin.
+  if (o.origins && origin != null && o.origins.indexOf(origin) < 0) return 403;
   if (s._s.sockets.length >= o.maxConnections) return 503;
   if (!EXTRAS) return '';
   if (o.verify) {
@@ -295,15 +325,59 @@ function check(s: Socket, req: Request): number | string {
     } catch (e) {
       return 500;
     }
-    if (v === false) return 403;
-    if (typeof v == 'number' && v) return v;
+    if (v && typeof v.then == 'function') {
+      // Bounded by the handshake timer, which is still running.
+      v.then(function (r: any) {
+        decided(s, verdict(r));
+      }, function () {
+        decided(s, 500);
+      });
+      return null;
+    }
+    if ((v = verdict(v))) return v;
   }
-  // The first of our subprotocols that the client offers (case-sensitive).
-  offered = ',' + (h['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',';
+  return chooseProtocol(s, req);
+}
+
+/** What a verify() result means: true or nothing accepts (0), false is 403,
+ *  a status 400-599 is that status, anything else 500. */
+function verdict(v: any): number {
+  return v === true || v === undefined ? 0 : v === false ? 403 : typeof v == 'number' && v >= 400 && v < 600 && v % 1 == 0 ? v : 500;
+}
+
+/** An asynchronous verify() has settled. */
+function decided(s: Socket, status: number): void {
+  if (s._end || !s._hd) return;
+  // Other connections may have opened meanwhile.
+  if (!status && s._s.sockets.length >= s._o.maxConnections) status = 503;
+  respond(s, status || chooseProtocol(s, s._hd._r!));
+}
+
+/** The first of our subprotocols that the client offers (case-sensitive),
+ *  as a response header line; '' for none. */
+function chooseProtocol(s: Socket, req: Request): string {
+  var p = s._o.protocols, offered = ',' + (req.headers['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',', i;
   for (i = 0; p && i < p.length; i++) {
     if (offered.indexOf(',' + p[i] + ',') >= 0) return 'Sec-WebSocket-Protocol: ' + (s.protocol = p[i]) + '\r\n';
   }
   return '';
+}
+
+/** send() did not take a message. */
+function refused(s: Socket): boolean {
+  if (EXTRAS) s._nf++;
+  return false;
+}
+
+/** A string's bytes; null if the board has no memory for them (the
+ *  connection then fails alone). */
+function encode(s: Socket, text: string): Uint8Array | null {
+  try {
+    return host._bytes(text);
+  } catch (e) {
+    outOfMemory(s);
+    return null;
+  }
 }
 
 // ---- timers: functions of the socket, so that none needs a closure ----
@@ -325,14 +399,24 @@ function kill(s: Socket): void {
 }
 
 /** Heartbeat: a ping after pingInterval, then a pong within pongTimeout
- *  or the connection is cut (close code 1006). */
+ *  or the connection is cut (close code 1006). A peer that is still taking
+ *  our bytes is alive, even if the ping waits behind a long message, so the
+ *  pong's time starts again while bytes move. */
 function beat(s: Socket): void {
   arm(s, s._o.pingInterval, pingNow);
 }
 
 function pingNow(s: Socket): void {
   connPing(s, EMPTY);
-  arm(s, s._o.pongTimeout, kill);
+  // (Where the ping went out at once, its time starts now.)
+  s._moved = false;
+  arm(s, s._o.pongTimeout, pongLate);
+}
+
+function pongLate(s: Socket): void {
+  if (!s._moved) return kill(s);
+  s._moved = false;
+  arm(s, s._o.pongTimeout, pongLate);
 }
 
 /** Closes the connection with 1001 once idleTimeout passes with no message. */

@@ -306,6 +306,52 @@ for (const target of targets) {
         assert.strictEqual(ccode, 1006);
         await assertEcho(good, 'the answering client stays');
       });
+
+      // Node only: the emulated boards write into Node's loopback sockets,
+      // whose buffers (about 4 MB here) a board's TCP stack does not have.
+      if (target.name === 'node') it('keeps a client that reads a long message slowly and answers pings, though the ping waits behind it', async function () {
+        // About 6 s of transfer at about 4 MB/s, against a pong timeout of
+        // 3 s: the peer reads what the network holds (about 4 MB) in time.
+        const size = 24 << 20, m = Buffer.alloc(size, 7);
+        const { port, conns } = await h.startServer({ pingInterval: 200, pongTimeout: 3000, maxPayload: size });
+        const client = await h.connect(port, '/', { maxPayload: size });
+        const conn = await conns.next();
+        const sock = client._socket;
+        let budget = 0;
+        sock.on('data', (d) => {
+          budget -= d.length;
+          if (budget <= 0) sock.pause();
+        });
+        const pace = setInterval(() => {
+          budget = 64 * 1024;
+          sock.resume();
+        }, 16);
+        try {
+          assert.strictEqual(conn.socket.send(m), true);
+          const [data] = await client.messages.next(60000);
+          assert.strictEqual(data.length, size);
+          assert.ok(Buffer.from(data).equals(m));
+        } finally {
+          clearInterval(pace);
+          sock.resume();
+        }
+        assert.strictEqual(conn.closes.items.length, 0, 'not cut: ' + JSON.stringify(conn.closes.items));
+        assert.strictEqual(client.readyState, 1);
+        // The heartbeat goes on once the message is out: pinged and answered.
+        const pings = collect(client, 'ping');
+        await pings.count(2, 10000);
+        assert.strictEqual(conn.socket.isOpen(), true);
+      });
+
+      it('cuts a client that stops reading in the middle of a long message (1006)', async function () {
+        const { port, conns } = await h.startServer({ pingInterval: 100, pongTimeout: 300 });
+        const client = await h.connect(port);
+        const conn = await conns.next();
+        client._socket.pause();
+        assert.strictEqual(conn.socket.send(Buffer.alloc(32 << 20, 1)), true);
+        const [code] = await conn.closes.next(10000);
+        assert.strictEqual(code, 1006);
+      });
     });
 
     // An optional feature: not in the small Espruino bundle.
@@ -523,6 +569,25 @@ for (const target of targets) {
     });
 
     describe('origins', function () {
+      it('matches exactly: a prefix or a shorter origin gets 403, and so does an empty Origin header', async function () {
+        const { port, conns } = await h.echoServer({ origins: ['https://example.com'] });
+        for (const origin of ['https://example.co', 'https://e', 'https://example.com.evil', 'HTTPS://EXAMPLE.COM', '']) {
+          const head = await refused(port, requestWith(port, '/', [['Origin', origin]]));
+          assert.strictEqual(head.status, 403, JSON.stringify(origin));
+        }
+        const ok = await upgraded(port, requestWith(port, '/', [['Origin', 'https://example.com']]));
+        await conns.next();
+        await ok.r.write(frame(TEXT, 'allowed'));
+        assert.strictEqual((await ok.r.readFrame()).payload.toString(), 'allowed');
+      });
+
+      it('must be an array of strings: a string is a TypeError naming the option', function () {
+        for (const bad of ['https://example.com', [42], { 0: 'https://example.com' }, true]) {
+          assert.throws(() => new h.mod.Server(h.options({ origins: bad }, 0)),
+            (e) => e instanceof TypeError && /origins/.test(e.message) && /array of strings/.test(e.message), JSON.stringify(bad));
+        }
+      });
+
       it("accepts a listed Origin and a request without one; answers another Origin with 403", async function () {
         const { port, conns } = await h.echoServer({ origins: ['http://good.example'] });
         const good = await h.connect(port, '/', { origin: 'http://good.example' });
@@ -576,6 +641,70 @@ for (const target of targets) {
         }
         assert.strictEqual(conns.items.length, 2);
       });
+
+      it('awaits a promise: false gives 403, a status that status, a rejection 500, true a 101', async function () {
+        const { port, conns } = await h.echoServer({
+          verify(req) {
+            const p = String(req.path);
+            if (p === '/false') return Promise.resolve(false);
+            if (p === '/451') return new Promise((resolve) => setTimeout(resolve, 20, 451));
+            if (p === '/reject') return Promise.reject(new Error('no'));
+            return new Promise((resolve) => setTimeout(resolve, 20, true));
+          }
+        });
+        assert.strictEqual((await refused(port, requestWith(port, '/false'))).status, 403);
+        assert.strictEqual((await refused(port, requestWith(port, '/451'))).status, 451);
+        assert.strictEqual((await refused(port, requestWith(port, '/reject'))).status, 500);
+        const client = await h.connect(port, '/true');
+        await conns.next();
+        await assertEcho(client, 'verified later');
+        assert.strictEqual(conns.items.length, 1);
+      });
+
+      it('an async verify(): a frame sent right behind the request is read once it accepts', async function () {
+        const { port } = await h.echoServer({ verify: () => new Promise((resolve) => setTimeout(resolve, 20, true)) });
+        const r = await h.raw(port);
+        await r.write(Buffer.concat([Buffer.from(requestWith(port, '/')), frame(TEXT, 'early')]));
+        assert.strictEqual((await r.readHead()).status, 101);
+        assert.strictEqual((await r.readFrame()).payload.toString(), 'early');
+      });
+
+      it('an async verify() that never settles is bounded by handshakeTimeout', async function () {
+        const { port, conns } = await h.echoServer({ handshakeTimeout: 200, verify: () => new Promise(() => {}) });
+        const r = await h.raw(port);
+        await r.write(requestWith(port, '/'));
+        await r.closedByPeer(5000);
+        assert.strictEqual(r.buf.length, 0, 'no response: ' + r.buf.toString('latin1'));
+        assert.strictEqual(conns.items.length, 0);
+      });
+
+      it('a status outside 400-599, or any other value, is answered with 500; never as a status line', async function () {
+        const { port } = await h.echoServer({
+          verify(req) {
+            return { '/101': 101, '/200': 200, '/600': 600, '/string': 'yes', '/null': null, '/zero': 0 }[String(req.path)];
+          }
+        });
+        for (const p of ['/101', '/200', '/600', '/string', '/null', '/zero']) {
+          const head = await refused(port, requestWith(port, p));
+          assert.strictEqual(head.statusLine, 'HTTP/1.1 500 Internal Server Error', p);
+        }
+      });
+
+      it('a maxConnections slot taken while an async verify() ran gives 503', async function () {
+        let release;
+        const { port, conns } = await h.echoServer({
+          maxConnections: 1,
+          verify: (req) => (String(req.path) === '/slow' ? new Promise((resolve) => (release = resolve)) : true)
+        });
+        const r = await h.raw(port);
+        await r.write(requestWith(port, '/slow'));
+        await until(() => release, 'verify to be called');
+        const fast = await h.connect(port, '/fast');
+        await conns.next();
+        release(true);
+        assert.strictEqual((await r.readHead()).status, 503);
+        await assertEcho(fast, 'the first to open keeps its slot');
+      });
     });
 
     // An optional feature: not in the small Espruino bundle.
@@ -624,9 +753,9 @@ for (const target of targets) {
 
     if (target.name === 'node') {
       describe('hostInterface', function () {
-        /** A text echo server with no hostInterface given. */
-        async function defaultServer() {
-          const server = new h.mod.Server(Object.assign({}, target.defaults, { port: 0, receiveType: 'text/plain', sendType: 'text/plain' }));
+        /** A text echo server with no hostInterface given (or these options). */
+        async function defaultServer(opts) {
+          const server = new h.mod.Server(Object.assign({}, target.defaults, { port: 0, receiveType: 'text/plain', sendType: 'text/plain' }, opts));
           h.servers.push(server);
           server.on('connection', (s) => s.on('message', (m) => s.send(m)));
           const listening = waitFor(server, 'listening', { failOn: 'error' });
@@ -655,6 +784,65 @@ for (const target of targets) {
           const port = await defaultServer();
           const outcome = await tryConnect(port, addr);
           assert.notStrictEqual(outcome, 'connected', 'reachable on ' + addr + ':' + port);
+        });
+
+        it("an empty hostInterface is the default 'localhost': loopback, not every interface", async function () {
+          const port = await defaultServer({ hostInterface: '' });
+          await assertEcho(await h.connect(port), 'on loopback');
+          const addr = externalIPv4();
+          if (addr) assert.notStrictEqual(await tryConnect(port, addr), 'connected', 'reachable on ' + addr + ':' + port);
+          assert.deepStrictEqual(h.servers[0]._l._servers.map((srv) => srv.address().address), ['127.0.0.1']);
+        });
+
+        it("'localhost' answers on every address the name resolves to, ::1 included", async function () {
+          // This machine's resolver may give 127.0.0.1 only: give it both, as
+          // many systems do (the server then listens on each).
+          const dns = require('dns');
+          const lookup = dns.lookup;
+          dns.lookup = (name, opts, cb) => {
+            if (name !== 'localhost' || !opts || !opts.all) return lookup.apply(dns, [name, opts, cb]);
+            process.nextTick(cb, null, [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }]);
+          };
+          let port;
+          try {
+            port = await defaultServer({ hostInterface: 'localhost' });
+          } finally {
+            dns.lookup = lookup;
+          }
+          assert.deepStrictEqual(h.servers[0]._l._servers.map((srv) => srv.address().address), ['::1', '127.0.0.1']);
+          for (const host of ['[::1]', '127.0.0.1']) {
+            const client = new (require('ws'))('ws://' + host + ':' + port + '/');
+            h.clients.push(client);
+            await waitFor(client, 'open', { failOn: 'error' });
+            client.send('via ' + host);
+            const [m] = await waitFor(client, 'message');
+            assert.strictEqual(m.toString(), 'via ' + host);
+          }
+        });
+
+        it("stop() before 'localhost' is resolved: no 'listening', nothing left listening", async function () {
+          const dns = require('dns');
+          const lookup = dns.lookup;
+          let resolved;
+          const answered = new Promise((r) => (resolved = r));
+          // The product's lookup callback runs, then the test goes on.
+          dns.lookup = (name, opts, cb) => lookup.call(dns, name, opts, (...args) => {
+            cb(...args);
+            resolved();
+          });
+          const server = new h.mod.Server(Object.assign({}, target.defaults, { port: 0 }));
+          let listened = false;
+          server.on('listening', () => (listened = true));
+          try {
+            server.start();
+            const listener = server._l;
+            server.stop();
+            await answered;
+            assert.deepStrictEqual(listener._servers, [], 'no server made after stop()');
+          } finally {
+            dns.lookup = lookup;
+          }
+          assert.strictEqual(listened, false);
         });
       });
     }

@@ -9,10 +9,8 @@
 'use strict';
 const assert = require('assert');
 const net = require('net');
-const v8 = require('v8');
-const vm = require('vm');
 const { targets } = require('./helpers/targets');
-const { Harness, delay, upgradeRequest } = require('./helpers/harness');
+const { Harness, delay, upgradeRequest, getGc } = require('./helpers/harness');
 const { FrameReader } = require('./helpers/raw-client');
 
 const MSG = 16 * 1024;
@@ -157,18 +155,6 @@ function orderProblems(seqs, n) {
   return out.slice(0, 10);
 }
 
-
-/** global.gc, or one obtained through --expose-gc at run time; null if neither works. */
-function getGc() {
-  if (typeof global.gc === 'function') return global.gc;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc');
-    return typeof gc === 'function' ? gc : null;
-  } catch (e) {
-    return null;
-  }
-}
 
 function heapUsed(gc) {
   if (gc) {

@@ -15,7 +15,8 @@
 //   made once, and find their Socket by it: a function made per connection
 //   would carry its own copy of its code when the module is loaded into RAM.
 
-import { useHost, Server, Socket, receive, flush, gone, serverFailed, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
+import { useHost, Server, Socket, receive, flush, gone, outOfMemory, serverFailed, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
+import { NO_MEMORY } from '../../src/connection';
 import { GUID } from '../../src/handshake';
 import { EXTRAS } from '../../src/features';
 
@@ -35,7 +36,7 @@ var WRITE = small ? 268 : 536;
 /** Every connection of every server. */
 var links: Link[] = [];
 /** The bytes of the write being made (write() fills it through put(), at once). */
-var out = '';
+var out: string | undefined = '';
 
 /** clearTimeout, which throws for undefined. */
 function cancel(t: any): void {
@@ -46,9 +47,19 @@ function find(sock: any): Link | undefined {
   for (var i = 0; i < links.length; i++) if (links[i]._sock === sock) return links[i];
 }
 
+/** E.toString and E.toUint8Array return undefined when the board cannot
+ *  get the memory (after a garbage collection): every result is checked. */
+function made(v: any): any {
+  if (v === undefined) throw new Error(NO_MEMORY);
+  return v;
+}
+
 function onData(this: any, d: string): void {
-  var s = find(this);
-  if (s) receive(s, E.toUint8Array(d));
+  var s = find(this), b;
+  if (!s) return;
+  b = E.toUint8Array(d);
+  if (b) receive(s, b);
+  else outOfMemory(s);
 }
 
 function onDrain(this: any): void {
@@ -79,6 +90,11 @@ function write(s: Link): void {
   if (s._busy) return;
   out = '';
   r = flush(s, s._o.writeSize, put);
+  // A piece that could not be made: the stream would be corrupt without it.
+  if (out === undefined) {
+    out = '';
+    return outOfMemory(s);
+  }
   // write() and end() throw once the socket is closed; 'close' is on its way.
   try {
     if (out) {
@@ -97,12 +113,16 @@ function put(s: Link, d: Uint8Array, start: number, end: number): void {
   // the string is made at its first such piece and dropped at its last.
   // (Never compare typed arrays with === on Espruino: it compares them as
   // "1,2,3..." strings, over 250 KB for a 70 KB message.)
-  if (d.byteOffset + start < 65536) out += E.toString(d.subarray(start, end));
+  // Once a piece could not be made, out stays undefined (see write).
+  var piece;
+  if (out === undefined) return;
+  if (d.byteOffset + start < 65536) piece = E.toString(d.subarray(start, end));
   else {
-    if (!s._big) s._big = E.toString(d);
-    out += s._big.substr(start, end - start);
+    if (!s._big) s._big = E.toString(d) || '';
+    piece = s._big ? s._big.substr(start, end - start) : undefined;
     if (end == d.length) s._big = '';
   }
+  out = piece === undefined ? undefined : out + piece;
 }
 
 // Measured on interpreters with each board's number of blocks, module in
@@ -128,12 +148,16 @@ if (EXTRAS) {
 }
 
 useHost({
-  // Espruino's own functions where they fit: bytes and byte Strings are
-  // one for the other, and setTimeout passes arguments on.
-  _text: E.toString,
-  _bytes: E.toUint8Array,
+  // Bytes and byte Strings are one for the other; setTimeout passes
+  // arguments on.
+  _text: function (b) {
+    return made(E.toString(b));
+  },
+  _bytes: function (t) {
+    return made(E.toUint8Array(t));
+  },
   _accept: function (key) {
-    return btoa(require('crypto').SHA1(key + GUID));
+    return made(btoa(require('crypto').SHA1(key + GUID)));
   },
   _timer: setTimeout,
   _cancel: cancel,
@@ -150,6 +174,7 @@ useHost({
   },
   _listen: function (server, port) {
     var err: any, srv = net.createServer(function (sock: any) {
+      if (server._all.length > server._o.maxConnections) return sock.end();
       var s = new Socket(server, sock) as Link;
       s._busy = false;
       s._big = '';
@@ -160,20 +185,23 @@ useHost({
       sock.on('end', onGone);
       sock.on('close', onGone);
     });
+    var listener = {
+      _close: function () {
+        srv.close();
+      }
+    };
     try {
       srv.listen(port);
     } catch (e) {
       err = e;
     }
+    // On the next tick, as on Node; and not at all if stop() came first.
     setTimeout(function () {
+      if (server._l !== listener) return;
       if (err) serverFailed(server, err);
       else server.emit('listening', port);
     }, 0);
-    return {
-      _close: function () {
-        srv.close();
-      }
-    };
+    return listener;
   },
   _defaults: defaults
 });

@@ -2,6 +2,7 @@
 // the Accessors Node host's own web-socket-server module.
 
 import * as net from 'net';
+import * as dns from 'dns';
 import * as crypto from 'crypto';
 import { useHost, Server, Socket, receive, flush, gone, serverFailed, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
 import { GUID } from '../../src/handshake';
@@ -50,6 +51,47 @@ function kick(s: Link): void {
   }
 }
 
+interface NodeListener {
+  _servers: net.Server[];
+  _closed: boolean;
+  _close(): void;
+}
+
+function closeAll(this: NodeListener): void {
+  this._closed = true;
+  this._servers.forEach(function (srv) {
+    srv.close();
+  });
+}
+
+/** Listens on each address in turn: the first picks the port (a free one
+ *  for port 0), the others take the same. 'listening' comes once all are
+ *  bound, and never after stop(). An extra address this machine does not
+ *  have (EADDRNOTAVAIL, EAFNOSUPPORT) is skipped. */
+function listenOn(server: Server, listener: NodeListener, port: number, addresses: string[]): void {
+  var srv = net.createServer(function (sock) {
+    attach(server, sock);
+  }), first = !listener._servers.length;
+  if (listener._closed) return;
+  listener._servers.push(srv);
+  srv.on('error', function (e: any) {
+    if (!first && (e.code == 'EADDRNOTAVAIL' || e.code == 'EAFNOSUPPORT')) next(port);
+    else {
+      e.message = 'cannot listen on ' + addresses[0] + ':' + port + ': ' + e.message;
+      closeAll.call(listener);
+      serverFailed(server, e);
+    }
+  });
+  srv.listen(port, addresses[0], function () {
+    next((srv.address() as net.AddressInfo).port);
+  });
+  function next(bound: number): void {
+    if (listener._closed) srv.close();
+    else if (addresses.length > 1) listenOn(server, listener, bound, addresses.slice(1));
+    else server.emit('listening', bound);
+  }
+}
+
 function write(s: Link, b: Uint8Array, start: number, end: number): void {
   if (!s._sock.write(start || end < b.length ? b.subarray(start, end) : b)) s._busy = true;
 }
@@ -77,21 +119,17 @@ useHost({
     s._sock.destroy();
   },
   _listen: function (server, port, hostInterface) {
-    var srv = net.createServer(function (sock) {
-      attach(server, sock);
-    });
-    srv.on('error', function (e: any) {
-      e.message = 'cannot listen on ' + hostInterface + ':' + port + ': ' + e.message;
-      serverFailed(server, e);
-    });
-    srv.listen(port, hostInterface, function () {
-      server.emit('listening', (srv.address() as net.AddressInfo).port);
-    });
-    return {
-      _close: function () {
-        srv.close();
-      }
-    };
+    var listener = { _servers: [] as net.Server[], _closed: false, _close: closeAll };
+    // 'localhost' is every address the name has (127.0.0.1, and ::1 where it
+    // resolves there), as a browser may try either.
+    if (hostInterface != 'localhost') listenOn(server, listener, port, [hostInterface]);
+    else {
+      dns.lookup('localhost', { all: true }, function (e, found) {
+        var addresses = e ? [] : found.map(function (a) { return a.address; });
+        listenOn(server, listener, port, addresses.length ? addresses : ['127.0.0.1']);
+      });
+    }
+    return listener;
   },
   _defaults: {
     maxPayload: 100 * 1024 * 1024,

@@ -476,6 +476,18 @@ function utf8Text(n) {
   return s;
 }
 
+/** global.gc, or one obtained through --expose-gc at run time; null if neither works. */
+function getGc() {
+  if (typeof global.gc === 'function') return global.gc;
+  try {
+    require('v8').setFlagsFromString('--expose-gc');
+    const gc = require('vm').runInNewContext('gc');
+    return typeof gc === 'function' ? gc : null;
+  } catch (e) {
+    return null;
+  }
+}
+
 /** Polls until check() returns something other than undefined or false, and returns it. */
 async function until(check, what, ms) {
   const end = Date.now() + (ms || 5000);
@@ -489,6 +501,7 @@ async function until(check, what, ms) {
 
 module.exports = {
   GUID,
+  getGc,
   until,
   TIMEOUT,
   delay,

@@ -202,10 +202,54 @@ describe('connection', function () {
       assert.ok(f[0].payload.equals(p));
     });
 
-    it('every ping is answered, in order', function () {
+    it('every ping of a burst is answered, in order, though none was flushed between them', function () {
       const t = h.openConn();
       t.receive(Buffer.concat([h.ping('1'), h.ping('2'), h.ping('3')]));
-      assert.deepStrictEqual(t.frames().map((f) => f.payload.toString()), ['1', '2', '3']);
+      assert.deepStrictEqual(t.frames().map((f) => [f.opcode, f.payload.toString()]), [[10, '1'], [10, '2'], [10, '3']]);
+    });
+
+    it('each ping is answered when its pong went out before the next ping came', function () {
+      const t = h.openConn();
+      const pongs = [];
+      for (const p of ['1', '2', '3']) {
+        t.receive(h.ping(p));
+        pongs.push(...t.frames().map((f) => [f.opcode, f.payload.toString()]));
+      }
+      assert.deepStrictEqual(pongs, [[10, '1'], [10, '2'], [10, '3']]);
+    });
+
+    it('a peer that floods pings and never reads has at most 256 bytes of pongs waiting, the latest last (RFC 6455 5.5.3)', function () {
+      const t = h.openConn();
+      const { PONG_BYTES } = h.load('outbox');
+      assert.strictEqual(PONG_BYTES, 256);
+      let most = 0;
+      for (let i = 0; i < 10000; i++) {
+        t.receive(h.ping('p' + i));
+        most = Math.max(most, t.conn._pongFrame.length);
+      }
+      assert.ok(most <= 256, 'at most 256 bytes of pongs wait, not ' + most);
+      assert.strictEqual(t.conn.bufferedAmount, 0);
+      const payloads = t.frames().map((f) => f.payload.toString());
+      assert.ok(payloads.length >= 1 && payloads.length <= 256 / 7, payloads.length + ' pongs');
+      assert.strictEqual(payloads[payloads.length - 1], 'p9999');
+      // In order, with nothing in between dropped: the latest ones.
+      const first = Number(payloads[0].slice(1));
+      assert.deepStrictEqual(payloads, payloads.map((_, k) => 'p' + (first + k)));
+    });
+
+    it('a ping of 125 bytes over waiting pongs takes their place', function () {
+      const t = h.openConn();
+      t.receive(h.ping('a'));
+      t.receive(h.ping('b'.repeat(125)));
+      t.receive(h.ping('c'.repeat(125)));
+      // 3 + 127 bytes fit in 256; another 127 do not, and the latest is kept.
+      assert.deepStrictEqual(t.frames().map((f) => f.payload.toString()[0] + f.payload.length), ['c125']);
+    });
+
+    it('our own pings never pile up: a newer one takes the place of one still waiting', function () {
+      const t = h.openConn();
+      for (let i = 0; i < 100; i++) assert.strictEqual(t.conn._ping(Buffer.from('o' + i)), true);
+      assert.deepStrictEqual(t.frames().map((f) => [f.opcode, f.payload.toString()]), [[9, 'o99']]);
     });
   });
 });
