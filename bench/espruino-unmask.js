@@ -77,7 +77,7 @@ async function es5(tsSource, name) {
 }
 
 async function unmaskBench() {
-  const word = await es5(fs.readFileSync(path.join(ROOT, 'src', 'mask.ts'), 'utf8'), 'word');
+  const word = await es5(fs.readFileSync(path.join(ROOT, 'src', 'incoming', 'mask.ts'), 'utf8'), 'word');
   const loop = await es5(
     'function unmask(b: Uint8Array, i: number, end: number, mask: Uint8Array, phase: number): number {\n' +
       '  for (; i < end; i++) b[i] ^= mask[phase++ & 3];\n  return phase & 3;\n}',

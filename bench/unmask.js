@@ -5,7 +5,7 @@
 //   npm run build:node && node bench/unmask.js
 'use strict';
 const path = require('path');
-const { unmask } = require(path.join(__dirname, '..', 'dist/node/src/mask.js'));
+const { unmask } = require(path.join(__dirname, '..', 'dist/node/src/incoming/mask.js'));
 
 function byteLoop(b, i, end, mask, phase) {
   for (; i < end; i++) b[i] ^= mask[phase++ & 3];

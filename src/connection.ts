@@ -1,159 +1,87 @@
-// One WebSocket connection as a state machine, with no I/O of its own:
-// bytes go in through receive() (protocol.ts), events come out through the
-// handler methods of the connection's record, and bytes to send wait in the
-// send queue until the target flushes them (outbox.ts).
-//
-//   CONNECTING --101--> OPEN --close sent--> CLOSING --close received--> CLOSED
-//        \--error response--> CLOSED      \--close received or error--> CLOSED
-//
-// In CLOSED nothing more is read, and the target ends the TCP connection as
-// soon as the send queue is empty.
-//
-// A connection's whole state is one flat record (the application's Socket
-// object), and each step of the core (handshake, frame parser, message
-// reader, send queue) is a set of functions over the fields it owns. On a
-// microcontroller that is one object per connection instead of seven, and no
-// closure per connection.
+// How a connection ends: failed by a protocol error, closed by a closing
+// handshake, lost to an internal error or to a board out of memory, and
+// finally gone when its TCP connection closes. (The states are in
+// record.ts.)
 
-import { ParserState } from './frame-parser';
-import { ReaderState } from './message-reader';
-import { OutboxState, outAdd, outControl } from './outbox';
-import { HeadReader, Request } from './handshake';
-import { TEXT, BINARY, CLOSE, PING, PONG, closePayload } from './frame-writer';
-import { isWireCloseCode } from './close-code';
-import { isUtf8 } from './utf8';
+import { Connection, OPEN, CLOSING, CLOSED, CONNECTING, TCP_CLOSED } from './record';
+import { host, made, NO_MEMORY } from './host';
+import { enqueue, clearQueue } from './outgoing/send-queue';
+import { closePayload, CLOSE } from './outgoing/frame-header';
+import { arm, CLOSE_DUE } from './timers';
+import { EXTRAS } from './features';
 
-export var CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
-
-/** The reason given for invalid UTF-8 (1007). */
-export var INVALID = 'invalid UTF-8';
-
-/** The message of the Error a Codec throws when the board cannot get the
- *  memory for a result (Espruino's E.toString returns undefined then). */
-export var NO_MEMORY = 'out of memory';
-
-/** Limits, from the server's options. */
-export interface ConnectionLimits {
-  /** Largest message, in bytes, before it is refused with 1009. */
-  maxPayload: number;
-  /** Largest request head, in bytes, before it is refused with 431. */
-  maxHeader: number;
-  /** Most frames (fragments) per message before it is refused with 1009. */
-  maxFragments: number;
-  /** Largest payload per outgoing frame; 0 sends each message as one frame. */
-  fragment: number;
+/** Fails the connection: reports the error (`closeCode` on the Error), and
+ *  sends a close frame with the code; before the handshake is over, just
+ *  ends the connection. */
+export function fail(s: Connection, code: number, reason: string): void {
+  var st = s._state, e: any;
+  if (st == CLOSED) return;
+  s._closeCode = code;
+  s._closeReason = reason;
+  s._state = CLOSED;
+  s._messageBuf = s._messageView = s._control = undefined;
+  arm(s, s._options.closeTimeout, CLOSE_DUE);
+  e = new Error(reason);
+  e.closeCode = code;
+  s.emit('error', e);
+  if (st == OPEN) enqueue(s, CLOSE, closePayload(code, made(host._bytes(reason))));
+  else host._kick(s);
 }
 
-/** What the target does for the connection in plain computation. Each may
- *  throw an Error with the message NO_MEMORY. */
-export interface Codec {
-  /** Bytes to a string (request lines, close reasons). */
-  _text(b: Uint8Array): string;
-  /** A string to bytes (responses, close reasons). */
-  _bytes(s: string): Uint8Array;
-  /** base64(SHA-1(key + GUID)). */
-  _accept(key: string): string;
-}
-
-/** What the connection tells its owner. */
-export interface Handler {
-  /** A valid upgrade request: an HTTP status refuses it; 0 or a string
-   *  accepts it, the string holding extra response header lines; null
-   *  decides later, with respond() (protocol.ts). */
-  _request(req: Request): number | string | null;
-  _open(req: Request): void;
-  _message(data: Uint8Array, binary: boolean): void;
-  _pong(payload: Uint8Array): void;
-  /** The peer broke the protocol; a close frame with `code` is on its way. */
-  _error(code: number, message: string): void;
-  /** Bytes are waiting in the send queue. */
-  _output(): void;
-  /** Drop the TCP connection now, without sending what is queued. */
-  _abort(): void;
-}
-
-/** The connection's record: the handler, and the fields of every step. */
-export interface Conn extends Handler, ParserState, ReaderState, OutboxState {
-  _state: number;
-  /** The close code and reason to report: from the peer's close frame, or
-   *  of the error that failed the connection; 0 if there was none. */
-  _code: number;
-  _reason: string;
-  _o: ConnectionLimits;
-  _k: Codec;
-  /** Reads the request head, until the handshake is over. */
-  _hd: HeadReader | null;
-}
-
-/** Queues a message; false if the connection is not open. */
-export function connSend(c: Conn, data: Uint8Array, binary: boolean): boolean {
-  return c._state == OPEN && queue(c, binary ? BINARY : TEXT, data);
-}
-
-export function connPing(c: Conn, payload: Uint8Array): boolean {
-  return c._state == OPEN && queue(c, PING, payload);
-}
-
-/** Starts the closing handshake. The code and reason must already be valid. */
-export function connClose(c: Conn, code: number, reason: Uint8Array): void {
-  if (c._state == OPEN) {
-    c._state = CLOSING;
-    queue(c, CLOSE, closePayload(code, reason));
-  } else if (!c._state) c._state = CLOSED;
-}
-
-/** A control frame from the peer: answers pings, reports pongs, and completes
- *  the closing handshake. */
-export function onControl(c: Conn, op: number, p: Uint8Array): void {
-  if (op == PING) {
-    if (c._state == OPEN) queue(c, PONG, p);
-  } else if (op == PONG) c._pong(p);
-  else {
-    var code = p.length ? (p[0] << 8) | p[1] : 1005, reason = p.subarray(2);
-    if (p.length == 1 || (p.length && !isWireCloseCode(code))) fail(c, 1002, 'bad close code');
-    else if (!isUtf8(reason)) fail(c, 1007, INVALID);
-    else {
-      c._code = code;
-      c._reason = c._k._text(reason);
-      // Answer a close with a close (echoing the code), unless ours went first.
-      // Either way the target can now end the TCP connection (the server
-      // closes it first, RFC 6455 section 7.1.1).
-      var st = c._state;
-      c._state = CLOSED;
-      if (st == OPEN) queue(c, CLOSE, closePayload(code, reason.subarray(0, 0)));
-      else c._output();
-    }
+/** Starts the closing handshake (the code and reason already checked), or
+ *  drops a connection still in its handshake. */
+export function startClose(s: Connection, code: number, reason: Uint8Array): void {
+  if (s._state == OPEN) {
+    s._state = CLOSING;
+    enqueue(s, CLOSE, closePayload(code, reason));
+    arm(s, s._options.closeTimeout, CLOSE_DUE);
+  } else if (s._state == CONNECTING) {
+    s._state = CLOSED;
+    host._destroy(s);
   }
 }
 
-/** Fails the connection: reports the error and sends a close frame with its
- *  code (or, before the handshake is over, just ends the connection). */
-export function fail(c: Conn, code: number, message: string): void {
-  var st = c._state;
-  if (st == CLOSED) return;
-  c._code = code;
-  c._reason = message;
-  c._state = CLOSED;
-  c._error(code, message);
-  if (st == OPEN) queue(c, CLOSE, closePayload(code, c._k._bytes(message)));
-  else c._output();
+/** With idleTimeout: closes the connection with 1001 once it passes with no
+ *  message. */
+export function idleCheck(s: Connection): void {
+  var wait = s._options.idleTimeout - (Date.now() - s._lastMessageAt);
+  s._idleTimer = wait > 0 ? host._timer(idleCheck, wait, s) : undefined;
+  if (wait <= 0) startClose(s, 1001, made(host._bytes('idle')));
 }
 
-/** Ends the connection at once, without a close frame (for when even that
- *  cannot be made): reports the error, unless one was, and has the owner
- *  drop the TCP connection. */
-export function abort(c: Conn, message: string): void {
-  var st = c._state;
-  c._state = CLOSED;
-  if (st != CLOSED) c._error(1006, message);
-  c._abort();
+/** Something threw inside the core: a bug (1011, with a close frame), or a
+ *  board that could not get the memory, where even a close frame may not
+ *  fit: then the error is reported and the TCP connection dropped. */
+export function lost(s: Connection, e: any): void {
+  var message = e && e.message == NO_MEMORY ? NO_MEMORY : 'internal error', err: any;
+  try {
+    if (message == NO_MEMORY) throw e;
+    fail(s, 1011, message);
+  } catch (again) {
+    if (s._state != CLOSED) {
+      s._state = CLOSED;
+      err = new Error(message);
+      err.closeCode = 1006;
+      s.emit('error', err);
+    }
+    host._destroy(s);
+  }
 }
 
-/** Queues bytes (a string is an HTTP response) and tells the handler. */
-export function queue(c: Conn, op: number, data: any): boolean {
-  if (typeof data == 'string') data = c._k._bytes(data);
-  if (op == PING || op == PONG) outControl(c, op, data);
-  else outAdd(c, op, data);
-  c._output();
-  return true;
+/** The TCP connection is closed: lets go of everything the connection
+ *  holds, and reports 'close' if it was open. */
+export function gone(s: Connection): void {
+  var server = s._server, i;
+  if (s._tcp == TCP_CLOSED) return;
+  s._tcp = TCP_CLOSED;
+  arm(s, 0, 0);
+  if (EXTRAS && s._idleTimer !== undefined) host._cancel(s._idleTimer);
+  s._state = CLOSED;
+  s._messageBuf = s._messageView = s._control = s._head = undefined;
+  clearQueue(s);
+  if ((i = server._all.indexOf(s)) >= 0) server._all.splice(i, 1);
+  if ((i = server.sockets.indexOf(s)) >= 0) server.sockets.splice(i, 1);
+  // From here on, what a listener throws goes to the server (emitter.ts).
+  s._errorsTo = server;
+  if (s.request) s.emit('close', s._closeCode || 1006, s._closeReason);
 }

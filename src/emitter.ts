@@ -5,9 +5,8 @@
 // a socket after its 'close': what a 'close' listener throws goes to the
 // server's 'error' (see _errorsTo).
 //
-// Its methods are copied onto the Server and Socket prototypes by
-// addEmitter(), which costs less code than class inheritance in ES5; their
-// constructors set _ev to {}.
+// Its methods are put on the Server and Socket prototypes (less code than
+// class inheritance in ES5); their constructors set _ev to {}.
 
 export interface Emitter {
   on(event: string, fn: Function): this;
@@ -23,32 +22,28 @@ export interface Emitter {
   _errorsTo?: Emitter;
 }
 
-function on(this: Emitter, event: string, fn: Function): Emitter {
+export function on(this: Emitter, event: string, fn: Function): Emitter {
   (this._ev[event] || (this._ev[event] = [])).push(fn);
   return this;
 }
 
-function off(this: Emitter, event: string, fn: Function): Emitter {
+export function off(this: Emitter, event: string, fn: Function): Emitter {
   var list = this._ev[event] || [], i = list.indexOf(fn);
   if (i >= 0) list.splice(i, 1);
   return this;
 }
 
-function emit(this: Emitter, event: string, a?: any, b?: any): boolean {
-  // A copy: listeners may add or remove listeners.
-  var list = (this._ev[event] || []).slice(), i = 0;
-  for (; i < list.length; i++) {
+export function emit(this: Emitter, event: string, a?: any, b?: any): boolean {
+  var list = this._ev[event], n = list ? list.length : 0, i = 0;
+  // A copy, as listeners may add or remove listeners; not for the one
+  // listener most events have.
+  if (n > 1) list = list.slice();
+  for (; i < n; i++) {
     try {
-      list[i].call(this, a, b);
+      list![i].call(this, a, b);
     } catch (e) {
       if (event != 'error') (this._errorsTo || this).emit('error', e);
     }
   }
-  return i > 0;
-}
-
-export function addEmitter(proto: any): void {
-  proto.on = on;
-  proto.off = proto.removeListener = off;
-  proto.emit = emit;
+  return n > 0;
 }

@@ -1,54 +1,49 @@
 // What a target supplies: the few things the core cannot do in plain
-// ECMAScript 5. Everything else, protocol and API, is shared.
+// ECMAScript 5. Everything else, protocol and API, is shared. The target
+// fills in `host` once, before any Server is made.
 
-import { Codec } from './connection';
-import { Server } from './server';
-import { Socket } from './socket';
+import { Limits, Connection } from './record';
 
-/** _text decodes UTF-8 where strings are UTF-16 (Node), and keeps the bytes
- *  where strings are bytes (Espruino); _bytes is its reverse. */
-export interface Host extends Codec {
+export interface Host {
+  /** UTF-8 bytes to a string where strings are UTF-16 (Node); the bytes
+   *  kept as a byte string where strings are bytes (Espruino). Undefined
+   *  when the board has no memory for the result (see made()). */
+  _text(b: Uint8Array): string | undefined;
+  /** The reverse of _text. */
+  _bytes(s: string): Uint8Array | undefined;
+  /** base64(SHA-1(key + GUID)), RFC 6455 section 4.2.2. */
+  _accept(key: string): string | undefined;
   /** Calls fn(arg) after ms milliseconds (a timer per call, never a closure). */
   _timer(fn: (arg: any) => void, ms: number, arg: any): any;
-  /** Cancels a timer; does nothing for undefined. */
+  /** Cancels a timer (never called with undefined). */
   _cancel(t: any): void;
-  /** Starts listening; the target makes a new Socket(server, sock) for each TCP
-   *  connection, and emits 'listening' (with the port) or calls serverFailed(). */
-  _listen(server: Server, port: number, hostInterface: string): Listener;
-  /** Output is waiting on this socket: pull it with flush() while the TCP
-   *  connection takes it. */
-  _kick(s: Socket): void;
-  /** Drops the socket's TCP connection now. The target then calls gone(s). */
-  _destroy(s: Socket): void;
-  /** Defaults for options the user does not give. */
-  _defaults: Limits;
-}
-
-/** The defaults a target chooses for its platform (see the README's table). */
-export interface Limits {
-  maxPayload: number;
-  maxFragments: number;
-  maxHeader: number;
-  maxConnections: number;
-  maxQueue: number;
-  /** Largest payload per outgoing frame; 0 sends each message as one frame. */
-  fragment: number;
-  /** Bytes handed to the TCP socket at a time (on Espruino: per 'drain'). */
-  writeSize: number;
-  handshakeTimeout: number;
-  closeTimeout: number;
-  pingInterval: number;
-  pongTimeout: number;
-  idleTimeout: number;
+  /** Starts listening; for each TCP connection the target makes a
+   *  `new Socket(server, handle)`, and it emits 'listening' with the port,
+   *  or 'error'. */
+  _listen(server: any, port: number, hostInterface: string): Listener;
+  /** Output is waiting on this connection: pull it with pull()
+   *  (outgoing/send-queue.ts) while the TCP connection takes it, never
+   *  from inside the call that queued it. */
+  _kick(s: Connection): void;
+  /** Drops the TCP connection now; the target then calls gone(s). */
+  _destroy(s: Connection): void;
+  /** Defaults for the limits the user does not give. */
+  _defaults(): Limits;
 }
 
 export interface Listener {
   _close(): void;
 }
 
-/** The target's host, set once before any Server is made. */
-export var host: Host;
+export var host: Host = {} as Host;
 
-export function useHost(h: Host): void {
-  host = h;
+/** The error a call of the core throws when the board has no memory for
+ *  what it needs: the connection then fails alone (connection.ts). */
+export var NO_MEMORY = 'out of memory';
+
+/** A result of host._text, _bytes or _accept: undefined means the board
+ *  could not get the memory (Espruino's E.toString returns undefined then). */
+export function made<T>(v: T | undefined): T {
+  if (v === undefined) throw new Error(NO_MEMORY);
+  return v;
 }

@@ -1,6 +1,11 @@
-// The shared module surface; each target re-exports it after useHost().
-export { Server, ServerOptions, serverFailed } from './server';
-export { Socket, flush, gone, outOfMemory } from './socket';
-export { receive } from './protocol';
+// The module surface, and what the targets need of the core. Each target
+// fills in `host`, then re-exports Server and the type lists.
+export { Server, ServerOptions } from './server';
+export { Socket } from './socket';
 export { supportedReceiveTypes, supportedSendTypes } from './message-types';
-export { Host, Listener, Limits, useHost } from './host';
+export { host, Host, Listener, NO_MEMORY } from './host';
+export { Limits } from './record';
+export { receive } from './incoming/receive';
+export { pull, END } from './outgoing/send-queue';
+export { gone, lost } from './connection';
+export { GUID } from './incoming/handshake';

@@ -12,6 +12,8 @@
 //   out as a text frame, or as a binary frame for application/octet-stream or
 //   when send() is given { binary: true }.
 
+import { host, made } from './host';
+
 export var JSON_TYPE = 'application/json', OCTETS = 'application/octet-stream';
 
 /** The types for receiveType, and the same for sendType. */
@@ -20,10 +22,6 @@ export function supportedReceiveTypes(): string[] {
 }
 
 export var supportedSendTypes = supportedReceiveTypes;
-
-export function isSupportedType(type: string): boolean {
-  return type == JSON_TYPE || type == OCTETS || type.slice(0, 5) == 'text/';
-}
 
 /** The bytes of binary data, as a Uint8Array view; null for anything else. */
 export function binaryView(v: any): Uint8Array | null {
@@ -43,9 +41,9 @@ export function toText(type: string, v: any): string {
 }
 
 /** The value to deliver for a received message. */
-export function fromWire(type: string, data: Uint8Array, binary: boolean, text: (b: Uint8Array) => string): any {
+export function toValue(type: string, data: Uint8Array, binary: boolean): any {
   if (binary || type == OCTETS) return data;
-  var s = text(data);
+  var s = made(host._text(data));
   if (type != JSON_TYPE) return s;
   try {
     return JSON.parse(s);

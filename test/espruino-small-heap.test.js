@@ -17,6 +17,10 @@ const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const WebSocket = require('ws');
+const { storm } = require('./helpers/storm');
+
+/** How long the misbehaving clients go on. */
+const STORM_MS = 30000;
 
 const ESPRUINO_SMALL = process.env.ESPRUINO_SMALL;
 const BUNDLE = path.join(__dirname, '..', 'dist', 'espruino', 'web-socket-server.js');
@@ -31,8 +35,13 @@ function app(port) {
   return [
     'var ws = require("web-socket-server");',
     'var s = new ws.Server(' + JSON.stringify(Object.assign({ port, receiveType: 'text/plain', sendType: 'text/plain' }, ESP8266)) + ');',
+    // The lowest free memory seen in a message handler, without a garbage
+    // collection (what the application would have to work with).
+    'var low = 1e9;',
     's.on("connection", function (c) { c.on("message", function (m, bin) {',
+    '  var f = process.memory(false).free; if (f < low) low = f;',
     '  if (!bin && m == "memory?") { process.memory(); var p = process.memory(); c.send(p.free + " " + p.total); }',
+    '  else if (!bin && m == "low?") { c.send(String(low)); low = 1e9; }',
     '  else c.send(m);',
     '}); });',
     's.start();',
@@ -160,6 +169,49 @@ function app(port) {
     assert.strictEqual(c.log.status, 503);
     assert.strictEqual(String((await roundTrip(a, 'still')).m), 'still');
     assert.strictEqual(String((await roundTrip(b, 'here')).m), 'here');
+  });
+
+  it('never runs out of memory while 10 clients misbehave for 30 s beside one that echoes every 150 ms; serves a new client after', async function () {
+    this.timeout(90000);
+    const good = await open({});
+    assert.ok(good.log.open, 'the good client connects');
+    await roundTrip(good, 'low?');
+    const attack = storm(port, 10);
+    let sent = 0;
+    const start = Date.now();
+    try {
+      // The good client's load: a 100-byte message every 150 ms, each one
+      // answered before the next goes.
+      while (Date.now() - start < STORM_MS) {
+        assert.ok(!exited, 'the interpreter exited:\n' + out.slice(-1500));
+        const m = 'g' + String(sent).padStart(4, '0') + 'x'.repeat(95);
+        const r = await roundTrip(good, m);
+        assert.strictEqual(String(r.m), m, 'echo ' + sent);
+        sent++;
+        await delay(150);
+      }
+    } finally {
+      await attack.stop();
+    }
+    const low = +String((await roundTrip(good, 'low?')).m);
+    assert.ok(!/MEMORY/.test(out), 'the interpreter ran out of memory:\n' + out.slice(-1500));
+    assert.ok(!exited, 'the interpreter exited');
+    const st = attack.stats;
+    console.log('      storm: ' + sent + ' echoes; lowest free ' + low + ' blocks; ' + st.connects + ' connections: upgraded ' +
+      JSON.stringify(st.upgraded) + ', refused ' + JSON.stringify(st.refused) + ', closed before an answer ' +
+      st.closedBeforeResponse + ', close codes ' + JSON.stringify(st.closeCodes));
+    assert.ok(sent >= STORM_MS / 300, sent + ' echoes');
+    assert.ok(Object.keys(st.upgraded).length >= 3, 'the misbehaving clients got in: ' + JSON.stringify(st.upgraded));
+    good.terminate();
+    await until(() => good.log.code !== null, 'the close');
+    // Afterwards a new client connects and echoes.
+    let fresh;
+    for (let i = 0; i < 50 && !(fresh && fresh.log.open); i++) {
+      fresh = await open({});
+      if (!fresh.log.open) await until(() => fresh.log.code !== null || fresh.log.status !== null, 'the refusal');
+    }
+    assert.ok(fresh.log.open, 'a new client connects after the storm');
+    assert.strictEqual(String((await roundTrip(fresh, 'after the storm')).m), 'after the storm');
   });
 
   it('left no uncaught error or memory error on the interpreter console', function () {

@@ -68,13 +68,14 @@ for (const target of targets) {
         seen.first = s.send(big);
         seen.second = s.send(small);
         seen.buffered = s.bufferedAmount;
+        seen.drained = waitFor(s, 'drain', { timeout: 20000 });
         s.on('drain', () => {
           if (seen.retried === undefined) seen.retried = s.send(small);
         });
       });
       assert.strictEqual(seen.first, true, 'the first message finds the queue empty');
       assert.strictEqual(seen.second, false, 'the second would pass maxQueue behind the first (' + seen.buffered + ' queued)');
-      await waitFor(socket, 'drain', { timeout: 20000 });
+      await seen.drained;
       assert.strictEqual(seen.retried, true, "sent again on 'drain', it is taken");
       await client.waitEvents(2, 20000);
       assert.strictEqual(client.events.length, 2);
@@ -139,17 +140,26 @@ for (const target of targets) {
       if (target.name === 'node') {
         it("'latest' refuses, and drops nothing, when the message still in flight leaves no room", async function () {
           // writeSize 20000 (over Node's 16 KB high-water mark): the first
-          // write (a 4-byte header and 19,996 bytes) leaves the socket busy
-          // with 30,004 bytes of the message to go.
+          // write, on the next tick (the 101, a 4-byte header and the start of
+          // the message), leaves the socket busy with the rest to go; this
+          // socket's maxQueue is then set 700 bytes above it.
           const seen = {};
-          const { client } = await open({ maxQueue: 30704, writeSize: 20000, queuePolicy: 'latest' }, (s) => {
+          let done;
+          const sent = new Promise((resolve) => (done = resolve));
+          const { client } = await open({ writeSize: 20000, queuePolicy: 'latest' }, (s) => {
             seen.inFlight = s.send(pattern(50000, 1));
-            seen.queued = s.bufferedAmount;
-            seen.small = s.send(pattern(600, 2));
-            seen.big = s.send(pattern(1200, 3));
-            seen.stats = s.stats();
+            process.nextTick(() => {
+              seen.queued = s.bufferedAmount;
+              s.maxQueue = seen.queued + 700;
+              seen.small = s.send(pattern(600, 2));
+              seen.big = s.send(pattern(1200, 3));
+              seen.stats = s.stats();
+              done();
+            });
           });
-          assert.deepStrictEqual([seen.inFlight, seen.queued, seen.small, seen.big], [true, 30004, true, false]);
+          await sent;
+          assert.ok(seen.queued > 0 && seen.queued < 50000, 'part of the message is out: ' + seen.queued + ' to go');
+          assert.deepStrictEqual([seen.inFlight, seen.small, seen.big], [true, true, false]);
           assert.strictEqual(seen.stats.dropped, 0);
           assert.strictEqual(seen.stats.refused, 1);
           await client.waitEvents(2);
@@ -187,8 +197,8 @@ for (const target of targets) {
         await client.send({ opcode: 1, payload: Buffer.from('after') });
         await done;
         assert.ok(socket.bufferedAmount > 0, 'the output is still blocked');
-        assert.ok(socket._pongFrame && socket._pongFrame.length <= 256,
-          'pong bytes waiting: ' + (socket._pongFrame && socket._pongFrame.length));
+        assert.ok(socket._pongFrames && socket._pongFrames.length <= 256,
+          'pong bytes waiting: ' + (socket._pongFrames && socket._pongFrames.length));
         client.sock.resume();
         await client.waitFor((c) => c.events.some((e) => e.type === 'pong' && e.data.toString() === 'ping 2999'), 20000,
           'the pong of the latest ping');

@@ -147,7 +147,7 @@ for (const target of targets) {
         assert.ok(left < 4 * MiB, (left / MiB).toFixed(1) + ' MiB still held after every connection closed');
       }
       if (target.name === 'node') {
-        for (const c of conn) assert.strictEqual(c.socket._buf, null, 'the message buffer is let go');
+        for (const c of conn) assert.strictEqual(c.socket._messageBuf, undefined, 'the message buffer is let go');
       }
 
       /** Bytes the server has taken from the network and handed to the module. */

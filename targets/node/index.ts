@@ -4,28 +4,29 @@
 import * as net from 'net';
 import * as dns from 'dns';
 import * as crypto from 'crypto';
-import { useHost, Server, Socket, receive, flush, gone, serverFailed, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
-import { GUID } from '../../src/handshake';
+import { host, Server, Socket, receive, pull, gone, END, GUID, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
 
 /** What this target keeps in each Socket. */
 interface Link extends Socket {
   _sock: net.Socket;
-  /** The TCP socket's buffer is full: wait for 'drain'. */
-  _busy: boolean;
-  /** Output is being written (flush is not re-entered). */
-  _pump: boolean;
+  /** The TCP socket's buffer is full: wait for 'drain'. 1 or 0. */
+  _busy: number;
+  /** Output is being written (flush is not re-entered): 1 or 0. */
+  _pumping: number;
+  /** A flush is due on the next tick: 1 or 0. */
+  _flushDue: number;
 }
 
 function attach(server: Server, sock: net.Socket): void {
   var s = new Socket(server, sock) as Link;
-  s._busy = s._pump = false;
+  s._busy = s._pumping = s._flushDue = 0;
   sock.setNoDelay(true);
   sock.on('data', function (b: Buffer) {
     receive(s, b);
   });
   sock.on('drain', function () {
-    s._busy = false;
-    kick(s);
+    s._busy = 0;
+    flush(s);
   });
   // Errors (ECONNRESET and the like) end in 'close', reported as code 1006.
   sock.on('error', function () {});
@@ -34,22 +35,87 @@ function attach(server: Server, sock: net.Socket): void {
   });
 }
 
-function kick(s: Link): void {
+/** Writes what is queued while the socket takes it, corked: the pieces of
+ *  several frames go out in one system call. */
+function flush(s: Link): void {
   var sock = s._sock, n;
-  if (s._pump) return;
-  s._pump = true;
+  s._flushDue = 0;
+  if (s._pumping) return;
+  s._pumping = 1;
   sock.cork();
   try {
     while (!s._busy && !sock.destroyed) {
-      n = flush(s, s._o.writeSize, write);
-      if (n < 0) sock.end();
+      n = pull(s, s._options.writeSize, write);
+      if (n == END) sock.end();
       if (n <= 0) break;
     }
   } finally {
     sock.uncork();
-    s._pump = false;
+    s._pumping = 0;
   }
 }
+
+function write(s: Link, b: Uint8Array, start: number, end: number): void {
+  if (!s._sock.write(start || end < b.length ? b.subarray(start, end) : b)) s._busy = 1;
+}
+
+host._text = function (b) {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('utf8');
+};
+host._bytes = function (t) {
+  return Buffer.from(t, 'utf8');
+};
+host._accept = function (key) {
+  return crypto.createHash('sha1').update(key + GUID).digest('base64');
+};
+host._timer = function (fn, ms, arg) {
+  var t = setTimeout(fn, ms, arg);
+  if (t.unref) t.unref();
+  return t;
+};
+host._cancel = function (t) {
+  clearTimeout(t);
+};
+// Output is written on the next tick, never from inside the send() that
+// queued it: what one tick sends goes out together.
+host._kick = function (s: Link) {
+  if (!s._flushDue) {
+    s._flushDue = 1;
+    process.nextTick(flush, s);
+  }
+};
+host._destroy = function (s: Link) {
+  s._sock.destroy();
+};
+host._listen = function (server, port, hostInterface) {
+  var listener = { _servers: [] as net.Server[], _closed: false, _close: closeAll };
+  // 'localhost' is every address the name has (127.0.0.1, and ::1 where it
+  // resolves there), as a browser may try either.
+  if (hostInterface != 'localhost') listenOn(server, listener, port, [hostInterface]);
+  else {
+    dns.lookup('localhost', { all: true }, function (e, found) {
+      var addresses = e ? [] : found.map(function (a) { return a.address; });
+      listenOn(server, listener, port, addresses.length ? addresses : ['127.0.0.1']);
+    });
+  }
+  return listener;
+};
+host._defaults = function () {
+  return {
+    maxPayload: 100 * 1024 * 1024,
+    maxFragments: 131072,
+    maxHeader: 4096,
+    maxConnections: 1024,
+    maxQueue: 16 * 1024 * 1024,
+    fragment: 0,
+    writeSize: 65536,
+    handshakeTimeout: 10000,
+    closeTimeout: 10000,
+    pingInterval: 30000,
+    pongTimeout: 10000,
+    idleTimeout: 0
+  };
+};
 
 interface NodeListener {
   _servers: net.Server[];
@@ -79,7 +145,8 @@ function listenOn(server: Server, listener: NodeListener, port: number, addresse
     else {
       e.message = 'cannot listen on ' + addresses[0] + ':' + port + ': ' + e.message;
       closeAll.call(listener);
-      serverFailed(server, e);
+      server._l = null;
+      if (!server.emit('error', e)) throw e;
     }
   });
   srv.listen(port, addresses[0], function () {
@@ -91,61 +158,6 @@ function listenOn(server: Server, listener: NodeListener, port: number, addresse
     else server.emit('listening', bound);
   }
 }
-
-function write(s: Link, b: Uint8Array, start: number, end: number): void {
-  if (!s._sock.write(start || end < b.length ? b.subarray(start, end) : b)) s._busy = true;
-}
-
-useHost({
-  _text: function (b) {
-    return Buffer.from(b.buffer, b.byteOffset, b.length).toString('utf8');
-  },
-  _bytes: function (s) {
-    return Buffer.from(s, 'utf8');
-  },
-  _accept: function (key) {
-    return crypto.createHash('sha1').update(key + GUID).digest('base64');
-  },
-  _timer: function (fn, ms, arg) {
-    var t = setTimeout(fn, ms, arg);
-    if (t.unref) t.unref();
-    return t;
-  },
-  _cancel: function (t) {
-    clearTimeout(t);
-  },
-  _kick: kick,
-  _destroy: function (s: Link) {
-    s._sock.destroy();
-  },
-  _listen: function (server, port, hostInterface) {
-    var listener = { _servers: [] as net.Server[], _closed: false, _close: closeAll };
-    // 'localhost' is every address the name has (127.0.0.1, and ::1 where it
-    // resolves there), as a browser may try either.
-    if (hostInterface != 'localhost') listenOn(server, listener, port, [hostInterface]);
-    else {
-      dns.lookup('localhost', { all: true }, function (e, found) {
-        var addresses = e ? [] : found.map(function (a) { return a.address; });
-        listenOn(server, listener, port, addresses.length ? addresses : ['127.0.0.1']);
-      });
-    }
-    return listener;
-  },
-  _defaults: {
-    maxPayload: 100 * 1024 * 1024,
-    maxFragments: 131072,
-    maxHeader: 4096,
-    maxConnections: 1024,
-    maxQueue: 16 * 1024 * 1024,
-    fragment: 0,
-    writeSize: 65536,
-    handshakeTimeout: 10000,
-    closeTimeout: 10000,
-    pingInterval: 30000,
-    pongTimeout: 10000,
-    idleTimeout: 0
-  }
-});
 
 export { Server, Socket, supportedReceiveTypes, supportedSendTypes };
 export { ServerOptions } from '../../src/index';

@@ -7,15 +7,15 @@ const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 
 describe('connection', function () {
   it('exports the state constants', function () {
-    const c = h.load('connection');
+    const c = h.load('record');
     assert.deepStrictEqual([c.CONNECTING, c.OPEN, c.CLOSING, c.CLOSED], [0, 1, 2, 3]);
   });
 
   it('starts CONNECTING with no close code', function () {
     const t = h.makeConn();
     assert.strictEqual(t.conn._state, CONNECTING);
-    assert.strictEqual(t.conn._code, 0);
-    assert.strictEqual(t.conn._reason, '');
+    assert.strictEqual(t.conn._closeCode, 0);
+    assert.strictEqual(t.conn._closeReason, '');
     assert.ok(t.conn._out._empty());
   });
 
@@ -24,8 +24,8 @@ describe('connection', function () {
       const t = h.openConn();
       t.receive(h.close(1000, 'normal bye'));
       assert.strictEqual(t.conn._state, CLOSED);
-      assert.strictEqual(t.conn._code, 1000);
-      assert.strictEqual(t.conn._reason, 'normal bye');
+      assert.strictEqual(t.conn._closeCode, 1000);
+      assert.strictEqual(t.conn._closeReason, 'normal bye');
       assert.strictEqual(t.errors().length, 0);
       const f = t.frames();
       assert.strictEqual(f.length, 1);
@@ -38,8 +38,8 @@ describe('connection', function () {
     it('echoes an application code (4000) and decodes a UTF-8 reason', function () {
       const t = h.openConn();
       t.receive(h.close(4000, 'ciao 👋'));
-      assert.strictEqual(t.conn._code, 4000);
-      assert.strictEqual(t.conn._reason, 'ciao 👋');
+      assert.strictEqual(t.conn._closeCode, 4000);
+      assert.strictEqual(t.conn._closeReason, 'ciao 👋');
       assert.strictEqual(t.frames()[0].code, 4000);
     });
 
@@ -47,8 +47,8 @@ describe('connection', function () {
       const t = h.openConn();
       const reason = 'r'.repeat(123);
       t.receive(h.close(1001, reason));
-      assert.strictEqual(t.conn._reason, reason);
-      assert.strictEqual(t.conn._code, 1001);
+      assert.strictEqual(t.conn._closeReason, reason);
+      assert.strictEqual(t.conn._closeCode, 1001);
     });
 
     it('a close split at every byte gives the same result', function () {
@@ -59,7 +59,7 @@ describe('connection', function () {
         assert.strictEqual(t.conn._state, OPEN, 'still open at ' + k);
         t.receive(b);
         assert.strictEqual(t.conn._state, CLOSED, 'split at ' + k);
-        assert.strictEqual(t.conn._reason, 'split');
+        assert.strictEqual(t.conn._closeReason, 'split');
         assert.strictEqual(t.frames()[0].code, 1000);
       }
     });
@@ -68,8 +68,8 @@ describe('connection', function () {
       const t = h.openConn();
       t.receive(h.close());
       assert.strictEqual(t.conn._state, CLOSED);
-      assert.strictEqual(t.conn._code, 1005);
-      assert.strictEqual(t.conn._reason, '');
+      assert.strictEqual(t.conn._closeCode, 1005);
+      assert.strictEqual(t.conn._closeReason, '');
       const out = t.drain();
       assert.strictEqual(out.toString('hex'), '8800', 'an empty close frame');
     });
@@ -93,7 +93,7 @@ describe('connection', function () {
       assert.strictEqual(t.messages().length, 0);
       assert.strictEqual(t.drain().length, 0);
       assert.strictEqual(t.conn._state, CLOSED);
-      assert.strictEqual(t.conn._code, 1000);
+      assert.strictEqual(t.conn._closeCode, 1000);
     });
   });
 
@@ -110,8 +110,8 @@ describe('connection', function () {
       assert.strictEqual(t.conn._send(h.bytes('x'), false), false, 'no data after our close');
       t.receive(h.close(1000, 'ok'));
       assert.strictEqual(t.conn._state, CLOSED);
-      assert.strictEqual(t.conn._code, 1000);
-      assert.strictEqual(t.conn._reason, 'ok');
+      assert.strictEqual(t.conn._closeCode, 1000);
+      assert.strictEqual(t.conn._closeReason, 'ok');
       assert.strictEqual(t.drain().length, 0, 'the peer\'s close is not echoed');
       assert.strictEqual(t.errors().length, 0);
     });
@@ -122,13 +122,13 @@ describe('connection', function () {
       a.drain();
       a.receive(h.close(1001));
       assert.strictEqual(a.conn._state, CLOSED);
-      assert.strictEqual(a.conn._code, 1001);
+      assert.strictEqual(a.conn._closeCode, 1001);
       const b = h.openConn();
       b.conn._close(1000, new Uint8Array(0));
       b.drain();
       b.receive(h.close());
       assert.strictEqual(b.conn._state, CLOSED);
-      assert.strictEqual(b.conn._code, 1005);
+      assert.strictEqual(b.conn._closeCode, 1005);
       assert.strictEqual(b.drain().length, 0);
     });
 
@@ -155,7 +155,7 @@ describe('connection', function () {
       t.receive(h.text('x', { masked: false }));
       assert.strictEqual(t.conn._state, CLOSED);
       assert.deepStrictEqual(t.errors().map((e) => e.code), [1002]);
-      assert.strictEqual(t.conn._code, 1002);
+      assert.strictEqual(t.conn._closeCode, 1002);
       assert.strictEqual(t.drain().length, 0);
     });
   });
@@ -169,8 +169,8 @@ describe('connection', function () {
       assert.strictEqual(e[0].code, 1002);
       assert.ok(typeof e[0].message == 'string' && e[0].message.length > 0);
       assert.strictEqual(t.conn._state, CLOSED);
-      assert.strictEqual(t.conn._code, 1002);
-      assert.strictEqual(t.conn._reason, e[0].message);
+      assert.strictEqual(t.conn._closeCode, 1002);
+      assert.strictEqual(t.conn._closeReason, e[0].message);
       const f = t.frames();
       assert.strictEqual(f.length, 1);
       assert.strictEqual(f[0].code, 1002);
@@ -220,12 +220,12 @@ describe('connection', function () {
 
     it('a peer that floods pings and never reads has at most 256 bytes of pongs waiting, the latest last (RFC 6455 5.5.3)', function () {
       const t = h.openConn();
-      const { PONG_BYTES } = h.load('outbox');
+      const { PONG_BYTES } = h.load('outgoing/send-queue');
       assert.strictEqual(PONG_BYTES, 256);
       let most = 0;
       for (let i = 0; i < 10000; i++) {
         t.receive(h.ping('p' + i));
-        most = Math.max(most, t.conn._pongFrame.length);
+        most = Math.max(most, t.conn._pongFrames.length);
       }
       assert.ok(most <= 256, 'at most 256 bytes of pongs wait, not ' + most);
       assert.strictEqual(t.conn.bufferedAmount, 0);

@@ -14,7 +14,7 @@ function assertFailed(t, code) {
   assert.strictEqual(errors.length, 1, 'one _error: ' + JSON.stringify(errors));
   assert.strictEqual(errors[0].code, code, 'error code');
   assert.strictEqual(t.conn._state, 3, 'state CLOSED');
-  assert.strictEqual(t.conn._code, code, '_code');
+  assert.strictEqual(t.conn._closeCode, code, '_code');
   const frames = t.frames();
   const closes = frames.filter((f) => f.opcode == 8);
   assert.strictEqual(closes.length, 1, 'one close frame queued');
@@ -407,8 +407,8 @@ describe('frame parser (through Connection)', function () {
         t.receive(h.close(code, 'why'));
         assert.strictEqual(t.errors().length, 0);
         assert.strictEqual(t.conn._state, 3);
-        assert.strictEqual(t.conn._code, code);
-        assert.strictEqual(t.conn._reason, 'why');
+        assert.strictEqual(t.conn._closeCode, code);
+        assert.strictEqual(t.conn._closeReason, 'why');
         const out = t.frames();
         assert.strictEqual(out.length, 1);
         assert.strictEqual(out[0].opcode, 8);

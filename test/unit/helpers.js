@@ -21,12 +21,9 @@ function fixture(name) {
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-/** The codec a target would give the Connection, done with Node built-ins. */
-const codec = {
-  _text: (b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'),
-  _bytes: (s) => new Uint8Array(Buffer.from(s, 'utf8')),
-  _accept: (key) => crypto.createHash('sha1').update(key + GUID).digest('base64')
-};
+/** base64(SHA-1(key + GUID)), computed here (RFC 6455 section 4.2.2), to
+ *  check the product's answer against. */
+const acceptFor = (key) => crypto.createHash('sha1').update(key + GUID).digest('base64');
 
 const hex = (h) => Buffer.from(h, 'hex');
 const bytes = (s) => Buffer.from(s, 'utf8');
@@ -49,60 +46,67 @@ const BASIC_REQUEST = [
 
 const DEFAULT_LIMITS = { maxPayload: 1 << 20, maxHeader: 8192, fragment: 0 };
 
+// The Node target fills in the core's host (host.ts); the records below are
+// real Sockets of its Server, never started, with a stand-in TCP socket.
+const node = require(path.join(root, 'dist', 'node', 'targets', 'node', 'index.js'));
+
+/** A TCP socket that takes nothing: the tests pull output themselves. */
+function fakeSock() {
+  return { cork() {}, uncork() {}, write() { return true; }, end() {}, destroy() { this.destroyed = true; }, destroyed: false };
+}
+
 /**
- * A connection record made by the core's connInit() on the given handler
- * object, with the core's functions attached as methods for the tests:
- * _receive(b), _send(data, binary), _ping(p), _close(code, reason), and _out
- * (_flush(budget, write(data, start, end)), _empty(), _buffered).
+ * A connection record (a Socket of a Server with these limits), with test
+ * adapters over the core's functions: _receive(b), _send(data, binary),
+ * _ping(p), _close(code, reasonBytes), and _out (_flush(budget,
+ * write(data, start, end)), _empty(), _buffered).
  */
-function newConn(handler, limits, codec) {
-  const { connInit, receive } = load('protocol');
-  const { connSend, connPing, connClose } = load('connection');
-  const { outFlush, outEmpty } = load('outbox');
-  const conn = handler;
-  connInit(conn, limits, codec);
+function newConn(limits, verify) {
+  const { receive } = load('incoming/receive');
+  const { enqueue, pull } = load('outgoing/send-queue');
+  const { startClose } = load('connection');
+  const server = new node.Server(Object.assign({ receiveType: 'application/octet-stream', pingInterval: 0 }, limits, verify ? { verify } : {}));
+  const conn = new node.Socket(server, fakeSock());
   conn._receive = (b) => receive(conn, b);
-  conn._send = (data, binary) => connSend(conn, data, binary);
-  conn._ping = (p) => connPing(conn, p);
-  conn._close = (code, reason) => connClose(conn, code, reason);
+  conn._send = (data, binary) => conn._state == 1 && (enqueue(conn, binary ? 2 : 1, data), true);
+  conn._ping = (p) => conn._state == 1 && (enqueue(conn, 9, p), true);
+  conn._close = (code, reason) => startClose(conn, code, reason);
   conn._out = {
-    _flush: (budget, write) => outFlush(conn, budget, (c, d, s, e) => {
+    _flush: (budget, write) => Math.max(0, pull(conn, budget, (c, d, s, e) => {
       assert.strictEqual(c, conn, 'the writer is given the connection');
       write(d, s, e);
-    }),
-    _empty: () => outEmpty(conn),
+    })),
+    _empty: () => !conn._outHead && !conn._outBody && !conn._pongFrames && !conn._pingFrame && !conn._queue.length,
     get _buffered() {
       return conn.bufferedAmount;
     }
   };
-  return conn;
+  return { server, conn };
 }
 
 /**
- * A connection whose handler records everything it is told.
- * opts.limits: overrides of DEFAULT_LIMITS; opts.request(req): what
- * handler._request returns (default 0).
+ * A connection that records everything it reports: 'request' (each request
+ * verify() was asked about), 'open', 'message', 'pong', 'error'.
+ * opts.limits: overrides of DEFAULT_LIMITS; opts.request(req): what verify()
+ * answers (0 or true accepts, the default).
  */
 function makeConn(opts) {
   opts = opts || {};
   const limits = Object.assign({}, DEFAULT_LIMITS, opts.limits);
   const events = [];
-  const t = { events, limits, outputs: 0 };
-  const handler = {
-    _request(req) {
-      events.push({ type: 'request', req });
-      return opts.request ? opts.request(req) : 0;
-    },
-    _open(req) { events.push({ type: 'open', req }); },
-    // Copies: the data may be a view of a chunk.
-    _message(data, isBinary) { events.push({ type: 'message', data: Buffer.from(data), binary: isBinary }); },
-    _pong(payload) { events.push({ type: 'pong', data: Buffer.from(payload) }); },
-    _error(code, message) { events.push({ type: 'error', code, message }); },
-    _output() { t.outputs++; }
-  };
-  const conn = newConn(handler, limits, codec);
+  const t = { events, limits };
+  const { server, conn } = newConn(limits, (req) => {
+    events.push({ type: 'request', req });
+    const answer = opts.request ? opts.request(req) : true;
+    return answer === 0 ? true : answer;
+  });
+  server.on('connection', (s) => events.push({ type: 'open', req: s.request }));
+  // Copies: the data may be a view of a chunk.
+  conn.on('message', (data, isBinary) => events.push({ type: 'message', data: Buffer.from(data), binary: isBinary }));
+  conn.on('pong', (payload) => events.push({ type: 'pong', data: Buffer.from(payload) }));
+  conn.on('error', (e) => events.push({ type: 'error', code: e.closeCode, message: e.message }));
   t.conn = conn;
-  t.handler = handler;
+  t.server = server;
   /** Delivers bytes (a copy of them, in one chunk). */
   t.receive = (b) => conn._receive(copy(b));
   /** Delivers each chunk in turn. */
@@ -286,7 +290,7 @@ function pattern(n, seed) {
 }
 
 module.exports = {
-  root, load, fixture, codec, newConn, GUID, hex, bytes, copy, requestBytes, BASIC_REQUEST, DEFAULT_LIMITS,
+  root, load, fixture, newConn, acceptFor, GUID, hex, bytes, copy, requestBytes, BASIC_REQUEST, DEFAULT_LIMITS,
   makeConn, openConn, drain, clientFrame, text, binary, ping, pong, cont, close, MASK,
   parseFrames, parseHttp, splits, byteChunks, prng, pattern
 };

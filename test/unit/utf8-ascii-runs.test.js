@@ -5,7 +5,7 @@
 const assert = require('assert');
 const { isUtf8 } = require('buffer');
 const path = require('path');
-const { utf8Valid } = require(path.join(__dirname, '..', '..', 'dist', 'node', 'src', 'utf8.js'));
+const { utf8Valid } = require(path.join(__dirname, '..', '..', 'dist', 'node', 'src', 'incoming', 'utf8.js'));
 
 /** A whole message: valid, and not ending inside a sequence. */
 function check(bytes, start, end) {

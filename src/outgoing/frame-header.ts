@@ -1,8 +1,8 @@
-// Server frame headers (RFC 6455 section 5.2): never masked; 7-, 16- or
-// 64-bit lengths. The payload is sent after the header as it is, uncopied.
+// Server frames (RFC 6455 section 5.2): never masked; 7-, 16- or 64-bit
+// lengths. The payload goes after the header as it is, uncopied.
 
 /** Opcodes. */
-export var TEXT = 1, BINARY = 2, CLOSE = 8, PING = 9, PONG = 10;
+export var CONTINUATION = 0, TEXT = 1, BINARY = 2, CLOSE = 8, PING = 9, PONG = 10;
 
 /** No bytes (one shared instance: nothing can change it). */
 export var EMPTY = new Uint8Array(0);
@@ -19,15 +19,6 @@ export function frameHeader(fin: boolean, opcode: number, length: number): Uint8
     length = Math.floor(length / 256);
   }
   return h;
-}
-
-/** A whole control frame (header and payload of at most 125 bytes) in one buffer. */
-export function controlFrame(opcode: number, payload: Uint8Array): Uint8Array {
-  var f = new Uint8Array(2 + payload.length);
-  f[0] = 0x80 | opcode;
-  f[1] = payload.length;
-  f.set(payload, 2);
-  return f;
 }
 
 /** A close frame's payload: the code, big-endian, then the reason bytes;

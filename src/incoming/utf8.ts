@@ -45,7 +45,3 @@ export function utf8Valid(state: number, b: Uint8Array, i: number, end: number):
   return n && n | (lo << 2) | (hi << 10);
 }
 
-/** Whole-buffer check, for close reasons and other complete payloads. */
-export function isUtf8(b: Uint8Array): boolean {
-  return !utf8Valid(0, b, 0, b.length);
-}

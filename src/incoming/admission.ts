@@ -1,0 +1,124 @@
+// The server's say on a valid upgrade request (path, origins, the
+// connection limit, verify, the subprotocol), and the answer: an HTTP error
+// response, or the 101 that opens the connection.
+
+import { Connection, Request, OPEN, CLOSED } from '../record';
+import { host, made } from '../host';
+import { enqueue, RAW } from '../outgoing/send-queue';
+import { arm, PING_DUE, CLOSE_DUE } from '../timers';
+import { lost, idleCheck } from '../connection';
+import { readFrames } from './frames';
+import { EXTRAS } from '../features';
+
+/**
+ * The server's checks of a valid upgrade request: an HTTP status refuses it;
+ * a string accepts it, with these extra response header lines; null means
+ * verify() returned a promise, and respond() follows when it settles.
+ */
+export function admit(s: Connection, req: Request): number | string | null {
+  var o = s._options, origin = req.headers['origin'], v: any;
+
+  /** What a verify() result means: true or nothing accepts (0), false is
+   *  403, a status 400-599 is that status, anything else 500. */
+  function verdict(r: any): number {
+    return r === true || r === undefined ? 0 : r === false ? 403 : typeof r == 'number' && r >= 400 && r < 600 && r % 1 == 0 ? r : 500;
+  }
+
+  /** The first of our subprotocols that the client offers (case-sensitive),
+   *  as a response header line; '' for none. */
+  function chooseProtocol(): string {
+    var p = o.protocols, offered = ',' + (req.headers['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',', i;
+    for (i = 0; p && i < p.length; i++) {
+      if (offered.indexOf(',' + p[i] + ',') >= 0) return 'Sec-WebSocket-Protocol: ' + (s.protocol = p[i]) + '\r\n';
+    }
+    return '';
+  }
+
+  /** An asynchronous verify() has settled (bounded by the handshake timer,
+   *  which is still running). */
+  function decided(status: number): void {
+    if (s._tcp || !s._head) return;
+    // Other connections may have opened meanwhile.
+    if (!status && s._server.sockets.length >= o.maxConnections) status = 503;
+    respond(s, status || chooseProtocol());
+  }
+
+  if (EXTRAS && o.path && req.path.split('?')[0] != o.path) return 404;
+  // Browsers always send Origin, other clients need not; an empty one is
+  // not an allowed origin.
+  if (o.origins && origin != null && o.origins.indexOf(origin) < 0) return 403;
+  if (s._server.sockets.length >= o.maxConnections) return 503;
+  if (!EXTRAS) return '';
+  if (o.verify) {
+    try {
+      v = o.verify(req);
+    } catch (e) {
+      return 500;
+    }
+    if (v && typeof v.then == 'function') {
+      v.then(function (r: any) {
+        decided(verdict(r));
+      }, function () {
+        decided(500);
+      });
+      return null;
+    }
+    if ((v = verdict(v))) return v;
+  }
+  return chooseProtocol();
+}
+
+/**
+ * Answers the request: an HTTP status refuses it, and the connection closes
+ * after the response; 0 or a string (extra response header lines) accepts
+ * it: the 101, then 'connection' on the server and 'open' on the socket,
+ * then any frames that came with the request. Also called when an
+ * asynchronous verify() has decided.
+ */
+export function respond(s: Connection, answer: number | string): void {
+  var hd = s._head, req, held, server = s._server, REASONS: { [status: number]: string };
+  if (!hd || s._state) return;
+  req = hd._request!;
+  held = hd._held;
+  s._head = undefined;
+  try {
+    if (typeof answer == 'number' && answer) {
+      s._state = CLOSED;
+      arm(s, s._options.closeTimeout, CLOSE_DUE);
+      REASONS = {
+        400: 'Bad Request',
+        403: 'Forbidden',
+        404: 'Not Found',
+        405: 'Method Not Allowed',
+        426: 'Upgrade Required',
+        431: 'Request Header Fields Too Large',
+        500: 'Internal Server Error',
+        503: 'Service Unavailable',
+        505: 'HTTP Version Not Supported'
+      };
+      // A complete error response; the connection closes after it.
+      enqueue(s, RAW, made(host._bytes('HTTP/1.1 ' + answer + ' ' + (REASONS[answer] || 'Error') + '\r\nConnection: close\r\n' +
+        (answer == 426 ? 'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' : answer == 405 ? 'Allow: GET\r\n' : '') +
+        'Content-Length: 0\r\n\r\n')));
+      return;
+    }
+    s._state = OPEN;
+    enqueue(s, RAW, made(host._bytes('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' +
+      made(host._accept(req.headers['sec-websocket-key'])) + '\r\n' + (answer || '') + '\r\n')));
+    s.request = req;
+    arm(s, s._options.pingInterval, PING_DUE);
+    if (EXTRAS && s._options.idleTimeout) {
+      s._lastMessageAt = Date.now();
+      idleCheck(s);
+    }
+    server.sockets.push(s);
+    server.emit('connection', s);
+    // A 'connection' listener may have closed it already.
+    if (s._state == OPEN) {
+      s.emit('open');
+      if (held) readFrames(s, held, 0);
+    }
+  } catch (e) {
+    lost(s, e);
+  }
+}

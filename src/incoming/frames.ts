@@ -1,0 +1,188 @@
+// Frames to messages (RFC 6455 sections 5 and 6.2). The parser is
+// byte-incremental: its whole state is a few numbers and the mask, so a
+// frame may be split at any byte. Payload bytes are unmasked in place and
+// kept as views of the caller's chunk where they can be: a message that
+// comes whole in one frame and one chunk is delivered without a copy.
+//
+// One function, in sections, because on a board each function costs memory
+// for as long as the module is loaded, and each call costs time for every
+// frame; the code itself stays in flash.
+
+import { Connection, OPEN, CLOSED } from '../record';
+import { host, made } from '../host';
+import { fail } from '../connection';
+import { enqueue } from '../outgoing/send-queue';
+import { closePayload, EMPTY, TEXT, BINARY, CLOSE, PING, PONG } from '../outgoing/frame-header';
+import { arm, PING_DUE, CLOSE_DUE } from '../timers';
+import { unmask } from './mask';
+import { utf8Valid } from './utf8';
+import { toValue } from '../message-types';
+import { EXTRAS } from '../features';
+
+/** Where in a frame the parser is (_frameState). */
+export var HEADER = 0, LENGTH = 1, EXTENDED_LENGTH = 2, MASK_KEY = 3, PAYLOAD = 4;
+
+/** The reason given for invalid UTF-8 (1007). */
+export var INVALID = 'invalid UTF-8';
+
+/** The first buffer of a message that does not come whole in one chunk
+ *  holds up to this many bytes; a longer one grows as its bytes arrive, by
+ *  doubling. So a peer that announces a large frame and sends little costs
+ *  little: a declared length is a claim, not bytes. (The board defaults for
+ *  maxPayload are below it: there a message's buffer is made once.) */
+export var FIRST_BUFFER = 16384;
+
+/** Reads frames from b[i..], until its end or until the connection closes
+ *  (a protocol error, or the peer's close frame). */
+export function readFrames(s: Connection, b: Uint8Array, i: number): void {
+  var n = b.length, st, x, op, end, total, max, buf, data, code, reason;
+  for (;;) {
+    if (s._state == CLOSED) return;
+    st = s._frameState;
+
+    // ---- payload: unmasked in place; control payloads kept apart ----
+    if (st == PAYLOAD) {
+      end = i + s._frameLeft > n ? n : i + s._frameLeft;
+      s._maskPhase = unmask(b, i, end, s._mask, s._maskPhase);
+      s._frameLeft -= end - i;
+      if (end == i) {
+        // No payload here: an empty frame, or its end comes with the next chunk.
+      } else if (s._frameHead & 8) {
+        s._control!.set(b.subarray(i, end), s._controlLength);
+        s._controlLength += end - i;
+      } else if (s._messageOp == TEXT && (s._utf8 = utf8Valid(s._utf8, b, i, end)) < 0) return fail(s, 1007, INVALID);
+      else if (s._messageCap) {
+        // A buffer that grows, by doubling, with the bytes that arrive.
+        total = s._messageLength + end - i;
+        buf = s._messageBuf;
+        if (!buf || buf.length < total) {
+          buf = new Uint8Array(Math.max(total, Math.min(buf ? 2 * s._messageLength : FIRST_BUFFER, s._messageCap)));
+          if (s._messageBuf) buf.set(s._messageBuf.subarray(0, s._messageLength));
+          s._messageBuf = buf;
+        }
+        buf.set(b.subarray(i, end), s._messageLength);
+        s._messageLength = total;
+      } else {
+        s._messageView = b.subarray(i, end);
+        s._messageLength += end - i;
+      }
+      i = end;
+      if (s._frameLeft) return;
+
+      // ---- the frame is complete ----
+      s._frameState = HEADER;
+      op = s._frameHead & 15;
+      data = s._control!;
+      s._control = undefined;
+      if (op == PING) {
+        if (s._state == OPEN) enqueue(s, PONG, data);
+      } else if (op == PONG) {
+        // An answer: the heartbeat starts again (timers.ts).
+        if (s._state == OPEN) arm(s, s._options.pingInterval, PING_DUE);
+        if (EXTRAS) s.emit('pong', data);
+      } else if (op == CLOSE) {
+        code = data.length ? (data[0] << 8) | data[1] : 1005;
+        reason = data.subarray(2);
+        // Codes allowed on the wire: RFC 6455 section 7.4 and the IANA registry.
+        if (data.length == 1 || (data.length && !((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)))) {
+          return fail(s, 1002, 'bad close code');
+        }
+        if (utf8Valid(0, reason, 0, reason.length)) return fail(s, 1007, INVALID);
+        s._closeCode = code;
+        s._closeReason = made(host._text(reason));
+        // Answer a close with a close (echoing the code), unless ours went
+        // first. Either way the TCP connection can now end (the server ends
+        // it first, RFC 6455 section 7.1.1).
+        x = s._state;
+        s._state = CLOSED;
+        arm(s, s._options.closeTimeout, CLOSE_DUE);
+        if (x == OPEN) enqueue(s, CLOSE, closePayload(code, EMPTY));
+        else host._kick(s);
+        return;
+      } else if (s._frameHead & 0x80) {
+        // The last frame of a message.
+        op = s._messageOp;
+        if (op == TEXT && s._utf8) return fail(s, 1007, INVALID);
+        data = s._messageBuf ? s._messageBuf.subarray(0, s._messageLength) : s._messageView || EMPTY;
+        s._messageOp = s._messageLength = s._messageCap = 0;
+        s._messageBuf = s._messageView = undefined;
+        if (EXTRAS) {
+          s._received++;
+          s._lastMessageAt = Date.now();
+        }
+        s.emit('message', toValue(s._options.receiveType, data, op == BINARY), op == BINARY);
+      }
+      continue;
+    }
+    if (i == n) return;
+
+    // ---- the header, byte by byte: the first byte ----
+    if (st == HEADER) {
+      x = s._frameHead = b[i++];
+      if (x & 0x70) return fail(s, 1002, 'RSV bits set');
+      x &= 15;
+      if ((x > 2 && x < 8) || x > 10) return fail(s, 1002, 'bad opcode');
+      if (x > 7 && !(s._frameHead & 0x80)) return fail(s, 1002, 'fragmented control frame');
+      st = s._frameState = LENGTH;
+      if (i == n) return;
+    }
+
+    // ---- the second: MASK and the length ----
+    if (st == LENGTH) {
+      x = b[i++];
+      if (!(x & 0x80)) return fail(s, 1002, 'unmasked frame');
+      x &= 0x7f;
+      if (x > 125 && s._frameHead & 8) return fail(s, 1002, 'control frame over 125 bytes');
+      s._frameLength = x < 126 ? x : 0;
+      s._need = x < 126 ? 4 : x == 126 ? 2 : 8;
+      st = s._frameState = x < 126 ? MASK_KEY : EXTENDED_LENGTH;
+      if (i == n) return;
+    }
+
+    // ---- the extended length, big-endian, built in floating point (no
+    // 32-bit shifts) ----
+    if (st == EXTENDED_LENGTH) {
+      while (i < n && s._need) {
+        x = b[i++];
+        if (s._need == 8 && x & 0x80) return fail(s, 1002, 'length over 2^63');
+        s._frameLength = s._frameLength * 256 + x;
+        s._need--;
+      }
+      if (s._need) return;
+      s._need = 4;
+      st = s._frameState = MASK_KEY;
+    }
+
+    // ---- the mask key, then the frame's checks ----
+    if (st == MASK_KEY) {
+      while (i < n && s._need) s._mask[4 - s._need--] = b[i++];
+      if (s._need) return;
+      x = s._frameLeft = s._frameLength;
+      s._maskPhase = 0;
+      s._frameState = PAYLOAD;
+      op = s._frameHead & 15;
+      if (op > 7) {
+        s._control = new Uint8Array(x);
+        s._controlLength = 0;
+        continue;
+      }
+      // Fragmentation (RFC 6455 section 5.4): a new message only between
+      // messages, a continuation only inside one.
+      if (!op == !s._messageOp) return fail(s, 1002, op ? 'expected a continuation' : 'nothing to continue');
+      if (op) {
+        s._messageOp = op;
+        s._messageLength = s._fragments = s._utf8 = 0;
+        s._messageBuf = s._messageView = undefined;
+      }
+      total = s._messageLength + x;
+      max = s._options.maxPayload;
+      // maxPayload is checked from the header, before any byte is stored.
+      if (total > max) return fail(s, 1009, 'message over ' + max + ' bytes');
+      if (EXTRAS && ++s._fragments > s._options.maxFragments) return fail(s, 1009, 'message in over ' + s._options.maxFragments + ' frames');
+      // A view of the chunk for a whole message in one frame in this chunk;
+      // otherwise a buffer that may grow to the message's length for a
+      // final frame, else to max.
+      s._messageCap = s._messageBuf || !(s._frameHead & 0x80) || n - i < x || s._messageLength ? (s._frameHead & 0x80 ? total : max) : 0;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// The opening handshake, incoming (RFC 6455 section 4.2.1): an HTTP/1.1
+// request, read from byte chunks of any size until the blank line that ends
+// its head, then parsed and checked against the RFCs; admission.ts decides
+// the rest and answers. The head is bounded (maxHeader), so a request that
+// never ends costs at most that many bytes, and only until the handshake.
+//
+// A helper is nested where it can be: it runs once per connection, and on
+// a board a nested function costs memory only while its function runs.
+
+import { Connection, Request, HeadReader } from '../record';
+import { host, made } from '../host';
+import { admit, respond } from './admission';
+
+export var GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+export function headReader(): HeadReader {
+  return { _bytes: undefined, _length: 0, _request: undefined, _held: undefined };
+}
+
+/**
+ * Reads a chunk of the request head. Once the head is complete, it is parsed
+ * and checked, and the request answered; the bytes after it (frames, from a
+ * client that did not wait for the 101) are kept for when it is accepted.
+ * Lines may end in CRLF or LF.
+ */
+export function readHandshake(s: Connection, b: Uint8Array): void {
+  var hd = s._head!, max = s._options.maxHeader, old = hd._length, n = Math.min(old + b.length, max), i = old > 2 ? old - 2 : 0, end = 0, h, req, answer;
+
+  /** Keeps b[from..] for when the request is accepted; bounded by maxHeader, like the head. */
+  function hold(from: number): void {
+    var kept = hd._held, k = kept ? kept.length : 0, all;
+    if (from >= b.length) return;
+    if (k + b.length - from > max) return respond(s, 400);
+    all = new Uint8Array(k + b.length - from);
+    if (kept) all.set(kept);
+    all.set(b.subarray(from), k);
+    hd._held = all;
+  }
+
+  // A request being decided (an asynchronous verify): keep what comes.
+  if (hd._request) return hold(0);
+
+  h = hd._bytes;
+  if (!h || h.length < n) {
+    // Doubling (up to max), so that a head in many pieces costs O(n) copying.
+    h = new Uint8Array(Math.max(n, Math.min(2 * old, max)));
+    if (hd._bytes) h.set(hd._bytes.subarray(0, old));
+    hd._bytes = h;
+  }
+  h.set(b.subarray(0, n - old), old);
+  hd._length = n;
+  // The head ends at a line feed followed by CRLF or LF. (Bytes past n are
+  // zeros or missing: never a line feed.)
+  while (!end && (i = h.indexOf(10, i) + 1) && i < n) {
+    if (h[i] == 13 && h[i + 1] == 10) i++;
+    if (h[i] == 10) end = i + 1;
+  }
+  if (!end) {
+    if (n == max) respond(s, 431);
+    return;
+  }
+  // The head's bytes are let go before it is parsed, so that a small board
+  // holds one copy of it at a time.
+  hd._bytes = undefined;
+  req = parseHead(made(host._text(h.subarray(0, end))));
+  h = undefined;
+  answer = req ? checkRequest(req) : 400;
+  if (!answer) {
+    hd._request = req;
+    hold(end - old);
+    // (Unless what came after the head was already too much.)
+    if (!s._head) return;
+    answer = admit(s, req!);
+  }
+  if (answer !== null) respond(s, answer);
+}
+
+/** The request line and the header lines, then an empty line; each line
+ *  ends in LF or CRLF. Read line by line, never split at once. Undefined
+ *  when it is malformed (RFC 7230): a header name that is not a token (one
+ *  with a space before its colon, say), a folded line, two Host headers. An
+ *  absolute request target (http://host/path?query, RFC 7230 section 5.3.2)
+ *  becomes its path (/path?query). */
+export function parseHead(t: string): Request | undefined {
+  var e = t.indexOf('\n'), line = t.slice(0, e).replace(/\r$/, '').split(' '), target = line[1], at, slash, query, start, l, colon, name, value, headers: any = {}, k;
+  if (line.length != 3 || !line[0] || !target) return;
+  at = target.indexOf('://') + 3;
+  if (target.charAt(0) != '/' && at > 3) {
+    // (Espruino has no String#search.)
+    slash = target.indexOf('/', at);
+    query = target.indexOf('?', at);
+    start = slash < 0 || (query >= 0 && query < slash) ? query : slash;
+    target = start < 0 ? '/' : (start == query ? '/' : '') + target.slice(start);
+  }
+  for (k = e + 1; (l = t.slice(k, (e = t.indexOf('\n', k))).replace(/\r$/, '')); k = e + 1) {
+    colon = l.indexOf(':');
+    name = l.slice(0, colon).toLowerCase();
+    // A header name is a token (RFC 7230 section 3.2.6).
+    if (colon < 1 || !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name) || (name == 'host' && headers.host != null)) return;
+    value = l.slice(colon + 1).trim();
+    headers[name] = Object.prototype.hasOwnProperty.call(headers, name) ? headers[name] + ', ' + value : value;
+  }
+  return { method: line[0], path: target, version: line[2], headers: headers };
+}
+
+/**
+ * Checks a complete request against RFC 6455 section 4.2.1: 0 when it is a
+ * valid WebSocket upgrade, otherwise the HTTP status to answer with.
+ */
+export function checkRequest(r: Request): number {
+  var h = r.headers, key = h['sec-websocket-key'];
+  /** Does the comma-separated header value contain this token (any case)? */
+  function hasToken(value: string | undefined, token: string): boolean {
+    var parts = (value || '').toLowerCase().split(','), i;
+    for (i = 0; i < parts.length; i++) if (parts[i].trim() == token) return true;
+    return false;
+  }
+  return r.method != 'GET' ? 405 : !/^HTTP\/1\.[1-9]$/.test(r.version) ? 505 : !h['upgrade'] ? 426 :
+    !h['host'] || !hasToken(h['upgrade'], 'websocket') || !hasToken(h['connection'], 'upgrade') ? 400 :
+    h['sec-websocket-version'] != '13' ? 426 :
+    // base64 of exactly 16 bytes: 22 characters, the last of which holds 2
+    // bits of data and 4 zero bits, then '=='.
+    key && key.length == 24 && /^[A-Za-z0-9+\/]*[AQgw]==$/.test(key) ? 0 : 400;
+}

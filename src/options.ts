@@ -1,0 +1,79 @@
+// The Server's options: each one checked when the server is made, then the
+// defaults filled in (the target's for the limits).
+
+import { Options } from './record';
+import { host } from './host';
+import { supportedReceiveTypes, JSON_TYPE, OCTETS } from './message-types';
+import { EXTRAS } from './features';
+
+/**
+ * The options as given, checked, with the defaults filled in. Throws a
+ * TypeError naming an option that is unknown (a misspelled security option
+ * must not be ignored), or whose value is of the wrong type or range. A port
+ * may be a string of digits (hosts pass parameters as strings); null,
+ * undefined and an empty hostInterface mean the default. The small module
+ * refuses the optional features' options (features.ts), naming them, rather
+ * than ignore one.
+ *
+ * (The tables are made here, when a server is made, rather than kept: on a
+ * board only what runs costs memory.)
+ */
+export function checkOptions(given: any): Options {
+  var limits: any = host._defaults(), o: any = {
+    hostInterface: 'localhost', port: 80, receiveType: JSON_TYPE, sendType: JSON_TYPE, queuePolicy: 'fail',
+    origins: undefined, path: undefined, verify: undefined, protocols: undefined,
+    sslTls: false, pfxKeyCertPath: '', pfxKeyCertPassword: ''
+  }, kinds: any = {
+    // What each option takes; the limits are whole numbers, 0 or more.
+    hostInterface: 's', port: 'p', receiveType: 't', sendType: 't', queuePolicy: 'q', writeSize: '+',
+    path: '/', origins: 'a', verify: 'f', protocols: 'a', sslTls: 'b', pfxKeyCertPath: 's', pfxKeyCertPassword: 's'
+  }, takes: any = {
+    s: 'a string',
+    p: 'a port number from 0 to 65535',
+    t: 'one of ' + supportedReceiveTypes().join(', ') + ' or another text/* type',
+    q: "'fail', 'close' or 'latest'",
+    n: 'a whole number, 0 or more',
+    '+': 'a whole number, 1 or more',
+    '/': 'a path starting with /',
+    a: 'an array of strings',
+    f: 'a function',
+    b: 'true or false'
+  }, optional = ['path', 'verify', 'protocols', 'maxFragments', 'idleTimeout'], k, v, kind, i;
+
+  /** Does v fit the kind of value an option takes? */
+  function fits(kind: string, v: any): boolean {
+    if (kind == 'a') {
+      if (!Array.isArray(v)) return false;
+      for (i = 0; i < v.length; i++) if (typeof v[i] != 'string') return false;
+      return true;
+    }
+    if (kind == 'f') return typeof v == 'function';
+    if (kind == 'b') return typeof v == 'boolean';
+    if (typeof v == 'string') {
+      return kind == 's' || (kind == 'q' && ['fail', 'close', 'latest'].indexOf(v) >= 0) || (kind == '/' && v.charAt(0) == '/') ||
+        (kind == 't' && (v == JSON_TYPE || v == OCTETS || v.slice(0, 5) == 'text/'));
+    }
+    return typeof v == 'number' && v % 1 == 0 && v >= (kind == '+' ? 1 : 0) && (kind == 'p' ? v <= 65535 : kind == 'n' || kind == '+');
+  }
+
+  for (k in limits) {
+    o[k] = limits[k];
+    if (!kinds[k]) kinds[k] = 'n';
+  }
+  for (k in given) {
+    v = given[k];
+    kind = kinds[k];
+    if (!kind) throw new TypeError('unknown option ' + k + '; the options are ' + Object.keys(kinds).join(', '));
+    if (kind == 'p' && typeof v == 'string' && /^[0-9]+$/.test(v)) v = +v;
+    if (v == null || (k == 'hostInterface' && v === '')) continue;
+    if (!fits(kind, v)) {
+      throw new TypeError('option ' + k + ' takes ' + takes[kind] + ', not ' + (typeof v == 'string' ? JSON.stringify(v) : String(v)));
+    }
+    if (!EXTRAS && v && (optional.indexOf(k) >= 0 || (k == 'queuePolicy' && v != 'fail'))) {
+      throw new TypeError((k == 'queuePolicy' ? "queuePolicy '" + v + "'" : k) + ': only in web-socket-server-full');
+    }
+    o[k] = v;
+  }
+  if (o.sslTls) throw new TypeError('option sslTls: this server does not serve TLS (wss://); put a TLS proxy in front of it');
+  return o;
+}

@@ -1,0 +1,179 @@
+// A connection's record: the fields that every step keeps, in one object
+// per connection (the application's Socket), and the states it goes
+// through. On a board that is one object per connection instead of one per
+// step, and no closure: each step is a few functions over its own fields.
+//
+//   CONNECTING --101--> OPEN --our close frame--> CLOSING --theirs--> CLOSED
+//        \--error response--> CLOSED     \--their close frame, or a protocol error--> CLOSED
+//
+// In CLOSED nothing more is read; once the send queue is written, the target
+// ends the TCP connection, and closeTimeout bounds the wait.
+//
+// Fields hold small integers and `undefined` rather than booleans and null
+// where they can: Espruino stores a short-named field with a small integer
+// or undefined in one block, and one with a boolean or null in two.
+
+import { Emitter } from './emitter';
+
+export var CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
+
+/** The TCP connection: open; the target was told to end it; closed. */
+export var TCP_OPEN = 0, TCP_ENDING = 1, TCP_CLOSED = 2;
+
+/** The limits a target chooses for its platform (see the README's table). */
+export interface Limits {
+  maxPayload: number;
+  maxFragments: number;
+  maxHeader: number;
+  maxConnections: number;
+  maxQueue: number;
+  /** Largest payload per outgoing frame; 0 sends each message as one frame. */
+  fragment: number;
+  /** Bytes handed to the TCP socket at a time (on Espruino: per 'drain'). */
+  writeSize: number;
+  handshakeTimeout: number;
+  closeTimeout: number;
+  pingInterval: number;
+  pongTimeout: number;
+  idleTimeout: number;
+}
+
+/** A server's options, with the defaults filled in (see options.ts). */
+export interface Options extends Limits {
+  hostInterface: string;
+  port: number;
+  receiveType: string;
+  sendType: string;
+  queuePolicy: string;
+  path: string | undefined;
+  origins: string[] | undefined;
+  verify: ((request: Request) => any) | undefined;
+  protocols: string[] | undefined;
+}
+
+/** The upgrade request. Header names are lower-cased; repeated headers are
+ *  joined with ", ". */
+export interface Request {
+  method: string;
+  path: string;
+  version: string;
+  headers: { [name: string]: string };
+}
+
+/** The request head being read: _bytes[0.._length); then the request, and
+ *  while it is being decided (an asynchronous verify) the bytes that came
+ *  after it. Dropped when the handshake is over. */
+export interface HeadReader {
+  _bytes: Uint8Array | undefined;
+  _length: number;
+  _request: Request | undefined;
+  _held: Uint8Array | undefined;
+}
+
+/** What a connection needs of its server. */
+export interface Owner extends Emitter {
+  _options: Options;
+  /** Open connections. */
+  sockets: Connection[];
+  /** Every TCP connection, open or still in its handshake. */
+  _all: Connection[];
+}
+
+export interface Connection extends Emitter {
+  // Read for every chunk, so made first (Espruino finds a field by walking
+  // an object's fields in the order they were made).
+  /** The target's handle of the TCP connection. */
+  _sock: any;
+  _state: number;
+  /** Reads the request head, until the handshake is over. */
+  _head: HeadReader | undefined;
+
+  // The frame parser (incoming/frames.ts).
+  /** Where in a frame the parser is (see frames.ts). */
+  _frameState: number;
+  /** Payload bytes of the current frame still to come. */
+  _frameLeft: number;
+  /** The mask, and the mask position of the next payload byte. */
+  _mask: Uint8Array;
+  _maskPhase: number;
+  /** The frame's first byte: FIN, RSV and the opcode. */
+  _frameHead: number;
+  /** The frame's payload length, as declared. */
+  _frameLength: number;
+  /** Bytes of the extended length or of the mask still to come. */
+  _need: number;
+
+  // The message being read (incoming/frames.ts).
+  /** Its opcode (TEXT or BINARY), or 0 between messages. */
+  _messageOp: number;
+  /** The UTF-8 validator's state (incoming/utf8.ts). */
+  _utf8: number;
+  /** The message so far: _messageBuf[0.._messageLength), or the whole
+   *  message as a view of a chunk (_messageView). */
+  _messageBuf: Uint8Array | undefined;
+  _messageLength: number;
+  _messageView: Uint8Array | undefined;
+  /** How far _messageBuf may grow for the current frame; 0 while the
+   *  message can be delivered as a view. */
+  _messageCap: number;
+  /** Frames of the current message so far (maxFragments). */
+  _fragments: number;
+  /** A control frame's payload, kept apart (control frames may come
+   *  between fragments); _controlLength bytes of it so far. */
+  _control: Uint8Array | undefined;
+  _controlLength: number;
+
+  // The send queue (outgoing/send-queue.ts).
+  /** Message bytes queued and not yet handed to the network. */
+  bufferedAmount: number;
+  /** Messages, close frames and HTTP responses in order, as op, data pairs;
+   *  _queueOffset: bytes of the first one already framed. */
+  _queue: any[];
+  _queueOffset: number;
+  /** Pong frames waiting for the next frame boundary, and a ping. */
+  _pongFrames: Uint8Array | undefined;
+  _pingFrame: Uint8Array | undefined;
+  /** The frame being written: its header from _outHeadPos, then
+   *  _outBody[_outPos.._outEnd). */
+  _outHead: Uint8Array | undefined;
+  _outHeadPos: number;
+  _outBody: Uint8Array | undefined;
+  _outPos: number;
+  _outEnd: number;
+  /** What the frame being written is (see send-queue.ts). */
+  _outKind: number;
+  /** A send() was refused, or left bytes queued: 'drain' is due when the
+   *  queue empties. 1 or 0. */
+  _drainDue: number;
+  /** The network took bytes since the heartbeat last looked. 1 or 0. */
+  _moved: number;
+
+  // Closing.
+  /** The close code and reason to report: from the peer's close frame, or
+   *  of the error that failed the connection; 0 if there was none. */
+  _closeCode: number;
+  _closeReason: string;
+  /** TCP_OPEN, TCP_ENDING or TCP_CLOSED. */
+  _tcp: number;
+
+  _server: Owner;
+  _options: Options;
+  /** The one timer of the handshake, heartbeat or close (timers.ts). */
+  _timer: any;
+  _timerPurpose: number;
+
+  // The application's (socket.ts).
+  request: Request | null;
+  maxQueue: number;
+  queuePolicy: string;
+  protocol: string;
+
+  // With the optional features (features.ts): counts for stats(), and the
+  // idle timer.
+  _received: number;
+  _sent: number;
+  _refused: number;
+  _dropped: number;
+  _lastMessageAt: number;
+  _idleTimer: any;
+}
