@@ -19,7 +19,7 @@ export function fail(s: Connection, code: number, reason: string): void {
   s._closeCode = code;
   s._closeReason = reason;
   s._state = CLOSED;
-  s._messageBuf = s._messageView = s._control = undefined;
+  s._messageBuf = s._control = undefined;
   arm(s, s._options.closeTimeout, CLOSE_DUE);
   e = new Error(reason);
   e.closeCode = code;
@@ -77,11 +77,11 @@ export function gone(s: Connection): void {
   arm(s, 0, 0);
   if (EXTRAS && s._idleTimer !== undefined) host._cancel(s._idleTimer);
   s._state = CLOSED;
-  s._messageBuf = s._messageView = s._control = s._head = undefined;
+  s._messageBuf = s._control = s._head = undefined;
   clearQueue(s);
   if ((i = server._all.indexOf(s)) >= 0) server._all.splice(i, 1);
   if ((i = server.sockets.indexOf(s)) >= 0) server.sockets.splice(i, 1);
   // From here on, what a listener throws goes to the server (emitter.ts).
   s._errorsTo = server;
-  if (s.request) s.emit('close', s._closeCode || 1006, s._closeReason);
+  if (s.request) s.emit('close', s._closeCode || 1006, s._closeReason || '');
 }

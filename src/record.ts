@@ -36,6 +36,10 @@ export interface Limits {
   pingInterval: number;
   pongTimeout: number;
   idleTimeout: number;
+  /** On a board, the blocks of memory that must be free for a TCP
+   *  connection beyond the open ones and one in its handshake to be taken
+   *  (0: no such check; unused on Node). */
+  minFree: number;
 }
 
 /** A server's options, with the defaults filled in (see options.ts). */
@@ -108,20 +112,19 @@ export interface Connection extends Emitter {
   _messageOp: number;
   /** The UTF-8 validator's state (incoming/utf8.ts). */
   _utf8: number;
-  /** The message so far: _messageBuf[0.._messageLength), or the whole
-   *  message as a view of a chunk (_messageView). */
+  /** The message so far, _messageBuf[0.._messageLength): a buffer that
+   *  grows, or (while _messageCap is 0) the whole message as a view of a
+   *  chunk. */
   _messageBuf: Uint8Array | undefined;
   _messageLength: number;
-  _messageView: Uint8Array | undefined;
   /** How far _messageBuf may grow for the current frame; 0 while the
    *  message can be delivered as a view. */
   _messageCap: number;
   /** Frames of the current message so far (maxFragments). */
   _fragments: number;
   /** A control frame's payload, kept apart (control frames may come
-   *  between fragments); _controlLength bytes of it so far. */
+   *  between fragments). */
   _control: Uint8Array | undefined;
-  _controlLength: number;
 
   // The send queue (outgoing/send-queue.ts).
   /** Message bytes queued and not yet handed to the network. */
@@ -150,9 +153,10 @@ export interface Connection extends Emitter {
 
   // Closing.
   /** The close code and reason to report: from the peer's close frame, or
-   *  of the error that failed the connection; 0 if there was none. */
+   *  of the error that failed the connection; 0 and undefined if there was
+   *  none. */
   _closeCode: number;
-  _closeReason: string;
+  _closeReason: string | undefined;
   /** TCP_OPEN, TCP_ENDING or TCP_CLOSED. */
   _tcp: number;
 

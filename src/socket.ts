@@ -10,7 +10,6 @@ import { on, off, emit } from './emitter';
 import { host, made, NO_MEMORY } from './host';
 import { enqueue, clearQueue, unstarted } from './outgoing/send-queue';
 import { TEXT, BINARY, PING } from './outgoing/frame-header';
-import { headReader } from './incoming/handshake';
 import { startClose, lost } from './connection';
 import { arm, HANDSHAKE_DUE } from './timers';
 import { binaryView, toText, OCTETS } from './message-types';
@@ -58,13 +57,12 @@ export class Socket {
     // In the order of use per chunk (see record.ts).
     s._sock = sock;
     s._state = s._frameState = s._frameLeft = s._maskPhase = 0;
-    s._head = headReader();
+    s._head = { _bytes: undefined, _length: 0, _request: undefined, _held: undefined };
     s._mask = new Uint8Array(4);
     s._frameHead = s._frameLength = s._need = 0;
-    s._messageOp = s._utf8 = s._messageLength = s._messageCap = s._fragments = s._controlLength = 0;
+    s._messageOp = s._utf8 = s._messageLength = s._messageCap = 0;
     clearQueue(s);
     s._drainDue = s._moved = s._closeCode = 0;
-    s._closeReason = '';
     s._tcp = TCP_OPEN;
     s._server = server;
     s._options = o;
@@ -74,7 +72,7 @@ export class Socket {
     if (EXTRAS) {
       s.protocol = '';
       s.queuePolicy = o.queuePolicy;
-      s._received = s._sent = s._refused = s._dropped = s._lastMessageAt = 0;
+      s._received = s._sent = s._refused = s._dropped = s._lastMessageAt = s._fragments = 0;
     }
     server._all.push(s);
     arm(s, o.handshakeTimeout, HANDSHAKE_DUE);

@@ -202,7 +202,9 @@ function drive(chunks, o) {
   const saved = { _text: host._text, _bytes: host._bytes };
   if (o.codec) Object.assign(host, { _text: o.codec._text, _bytes: o.codec._bytes });
   const made = h.newConn(limits, (req) => {
-    r.req = req;
+    // A copy: the socket keeps the request without the handshake's own headers.
+    r.req = Object.assign({}, req, { headers: Object.assign({}, req.headers) });
+    r.key = req.headers['sec-websocket-key'];
     r.events.push(['request', req.method, req.path, req.version, JSON.stringify(req.headers)]);
     return o.answer;
   });
@@ -401,7 +403,7 @@ function checkInvariants(r, label) {
   }
   // 101: the accept value answers the request's key.
   assert.ok(r.req, '101 without a request');
-  assert.strictEqual(p.headers['sec-websocket-accept'], h.acceptFor(r.req.headers['sec-websocket-key']));
+  assert.strictEqual(p.headers['sec-websocket-accept'], h.acceptFor(r.key));
   assert.strictEqual(p.headers.upgrade, 'websocket');
   assert.strictEqual(p.headers.connection, 'Upgrade');
   const last = p.frames[p.frames.length - 1];

@@ -105,6 +105,14 @@ export function respond(s: Connection, answer: number | string): void {
     s._state = OPEN;
     enqueue(s, RAW, made(host._bytes('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' +
       made(host._accept(req.headers['sec-websocket-key'])) + '\r\n' + (answer || '') + '\r\n')));
+    // The request stays with the socket, without the headers only the
+    // handshake needs (on a board each header costs memory for as long as
+    // the connection lasts).
+    delete req.headers['connection'];
+    delete req.headers['upgrade'];
+    delete req.headers['sec-websocket-key'];
+    delete req.headers['sec-websocket-version'];
+    delete req.headers['sec-websocket-extensions'];
     s.request = req;
     arm(s, s._options.pingInterval, PING_DUE);
     if (EXTRAS && s._options.idleTimeout) {

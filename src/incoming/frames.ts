@@ -44,12 +44,13 @@ export function readFrames(s: Connection, b: Uint8Array, i: number): void {
     if (st == PAYLOAD) {
       end = i + s._frameLeft > n ? n : i + s._frameLeft;
       s._maskPhase = unmask(b, i, end, s._mask, s._maskPhase);
+      // (Where in the frame this piece goes.)
+      x = s._frameLength - s._frameLeft;
       s._frameLeft -= end - i;
       if (end == i) {
         // No payload here: an empty frame, or its end comes with the next chunk.
       } else if (s._frameHead & 8) {
-        s._control!.set(b.subarray(i, end), s._controlLength);
-        s._controlLength += end - i;
+        s._control!.set(b.subarray(i, end), x);
       } else if (s._messageOp == TEXT && (s._utf8 = utf8Valid(s._utf8, b, i, end)) < 0) return fail(s, 1007, INVALID);
       else if (s._messageCap) {
         // A buffer that grows, by doubling, with the bytes that arrive.
@@ -63,7 +64,7 @@ export function readFrames(s: Connection, b: Uint8Array, i: number): void {
         buf.set(b.subarray(i, end), s._messageLength);
         s._messageLength = total;
       } else {
-        s._messageView = b.subarray(i, end);
+        s._messageBuf = b.subarray(i, end);
         s._messageLength += end - i;
       }
       i = end;
@@ -103,9 +104,9 @@ export function readFrames(s: Connection, b: Uint8Array, i: number): void {
         // The last frame of a message.
         op = s._messageOp;
         if (op == TEXT && s._utf8) return fail(s, 1007, INVALID);
-        data = s._messageBuf ? s._messageBuf.subarray(0, s._messageLength) : s._messageView || EMPTY;
+        data = s._messageBuf ? s._messageBuf.subarray(0, s._messageLength) : EMPTY;
         s._messageOp = s._messageLength = s._messageCap = 0;
-        s._messageBuf = s._messageView = undefined;
+        s._messageBuf = undefined;
         if (EXTRAS) {
           s._received++;
           s._lastMessageAt = Date.now();
@@ -163,7 +164,6 @@ export function readFrames(s: Connection, b: Uint8Array, i: number): void {
       op = s._frameHead & 15;
       if (op > 7) {
         s._control = new Uint8Array(x);
-        s._controlLength = 0;
         continue;
       }
       // Fragmentation (RFC 6455 section 5.4): a new message only between
@@ -172,7 +172,7 @@ export function readFrames(s: Connection, b: Uint8Array, i: number): void {
       if (op) {
         s._messageOp = op;
         s._messageLength = s._fragments = s._utf8 = 0;
-        s._messageBuf = s._messageView = undefined;
+        s._messageBuf = undefined;
       }
       total = s._messageLength + x;
       max = s._options.maxPayload;

@@ -7,15 +7,11 @@
 // A helper is nested where it can be: it runs once per connection, and on
 // a board a nested function costs memory only while its function runs.
 
-import { Connection, Request, HeadReader } from '../record';
+import { Connection, Request } from '../record';
 import { host, made } from '../host';
 import { admit, respond } from './admission';
 
 export var GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-export function headReader(): HeadReader {
-  return { _bytes: undefined, _length: 0, _request: undefined, _held: undefined };
-}
 
 /**
  * Reads a chunk of the request head. Once the head is complete, it is parsed

@@ -119,14 +119,10 @@ export function pull(s: Connection, budget: number, write: Writer): number {
     s._drainDue = 0;
     s.emit('drain');
   }
-  if (sent || s._tcp || s._state != CLOSED || !isEmpty(s)) return sent;
+  // A closed connection's last bytes have gone: nothing is left to write.
+  if (sent || s._tcp || s._state != CLOSED || s._outHead || s._outBody || s._pongFrames || s._pingFrame || s._queue.length) return sent;
   s._tcp = TCP_ENDING;
   return END;
-}
-
-/** Is nothing left to write? */
-function isEmpty(s: Connection): boolean {
-  return !s._outHead && !s._outBody && !s._pongFrames && !s._pingFrame && !s._queue.length;
 }
 
 /** Empties the queue, letting go of everything in it. */

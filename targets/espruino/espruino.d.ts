@@ -9,5 +9,5 @@ declare function require(name: string): any;
 declare function btoa(data: any): string;
 declare function setTimeout(fn: Function, ms: number, ...args: any[]): any;
 declare function clearTimeout(id: any): void;
-declare var process: { env: { BOARD?: string } };
+declare var process: { env: { BOARD?: string }; memory(gc?: boolean): { free: number; total: number; usage: number; blocksize: number } };
 declare var exports: any;

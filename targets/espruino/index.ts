@@ -58,7 +58,7 @@ function onDrain(this: any): void {
   }
 }
 
-/** 'close' (or 'end', or 'error': Espruino reports the error, then closes). */
+/** 'close': it always comes, last (after 'error' and 'end'). */
 function onGone(this: any): void {
   var i = socks.indexOf(this), s = links[i];
   if (s) {
@@ -137,10 +137,16 @@ host._destroy = function (s: Link) {
 };
 host._listen = function (server: Server, port: number) {
   var err: any, listener: any, srv = net.createServer(function (sock: any) {
-    // Beyond the open connections and one in its handshake, a connection
-    // costs a Socket's memory before its request is even read: it is closed
-    // at once instead.
-    if (server._all.length > server._options.maxConnections) return sock.end();
+    // A connection costs a Socket's memory before its request is even read.
+    // When every connection slot is taken, the answer can only be 503: it
+    // goes out at once, unread, and costs no Socket. The defaults leave room
+    // for the open connections and one in its handshake; one more is taken
+    // only while minFree blocks are free, and otherwise closed at once.
+    // (process.memory(false) counts without a garbage collection: a pass
+    // over the blocks, in C.)
+    var o = server._options;
+    if (server.sockets.length >= o.maxConnections) return sock.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (server._all.length > o.maxConnections && process.memory(false).free < o.minFree) return sock.end();
     var s = new Socket(server, sock) as Link;
     s._busy = 0;
     s._big = '';
@@ -148,8 +154,6 @@ host._listen = function (server: Server, port: number) {
     links.push(s);
     sock.on('data', onData);
     sock.on('drain', onDrain);
-    sock.on('error', onGone);
-    sock.on('end', onGone);
     sock.on('close', onGone);
   });
   listener = {
@@ -190,7 +194,8 @@ host._defaults = function (): Limits {
     closeTimeout: 5000,
     pingInterval: 60000,
     pongTimeout: 20000,
-    idleTimeout: 0
+    idleTimeout: 0,
+    minFree: small ? 600 : pico ? 1000 : 2000
   };
 };
 

@@ -113,7 +113,8 @@ host._defaults = function () {
     closeTimeout: 10000,
     pingInterval: 30000,
     pongTimeout: 10000,
-    idleTimeout: 0
+    idleTimeout: 0,
+    minFree: 0
   };
 };
 

@@ -15,7 +15,7 @@ describe('connection', function () {
     const t = h.makeConn();
     assert.strictEqual(t.conn._state, CONNECTING);
     assert.strictEqual(t.conn._closeCode, 0);
-    assert.strictEqual(t.conn._closeReason, '');
+    assert.strictEqual(t.conn._closeReason, undefined);
     assert.ok(t.conn._out._empty());
   });
 

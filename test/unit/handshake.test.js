@@ -228,7 +228,7 @@ describe('handshake', function () {
     it('lower-cases header names and joins repeated headers', function () {
       const t = h.makeConn();
       t.receive(h.requestBytes(fx.accepted[3].lines));
-      const req = t.of('open')[0].req;
+      const req = t.of('request')[0].req;
       assert.strictEqual(req.headers['connection'], 'keep-alive, foo,UpGrAdE');
       assert.ok(Object.keys(req.headers).every((k) => k == k.toLowerCase()));
     });
@@ -269,7 +269,7 @@ describe('handshake', function () {
 
     it('passes the request to _request, which may accept it', function () {
       let seen;
-      const t = h.makeConn({ request: (req) => { seen = req; return 0; } });
+      const t = h.makeConn({ request: (req) => { seen = { headers: Object.assign({}, req.headers) }; return 0; } });
       t.handshake();
       assert.strictEqual(seen.headers['sec-websocket-key'], 'dGhlIHNhbXBsZSBub25jZQ==');
     });

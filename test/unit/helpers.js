@@ -96,7 +96,8 @@ function makeConn(opts) {
   const events = [];
   const t = { events, limits };
   const { server, conn } = newConn(limits, (req) => {
-    events.push({ type: 'request', req });
+    // A copy: the socket keeps the request without the handshake's own headers.
+    events.push({ type: 'request', req: Object.assign({}, req, { headers: Object.assign({}, req.headers) }) });
     const answer = opts.request ? opts.request(req) : true;
     return answer === 0 ? true : answer;
   });
