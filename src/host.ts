@@ -11,6 +11,10 @@ export interface Host {
   _text(b: Uint8Array): string | undefined;
   /** The reverse of _text. */
   _bytes(s: string): Uint8Array | undefined;
+  /** Where strings are bytes (Espruino): a string to queue as it is, so that
+   *  a file read from Storage goes out from flash. Left out elsewhere: the
+   *  core queues _bytes() of it. */
+  _raw?: (s: string) => string;
   /** base64(SHA-1(key + GUID)), RFC 6455 section 4.2.2. */
   _accept(key: string): string | undefined;
   /** Calls fn(arg) after ms milliseconds (a timer per call, never a closure). */
@@ -29,6 +33,8 @@ export interface Host {
   _destroy(s: Connection): void;
   /** Defaults for the limits the user does not give. */
   _defaults(): Limits;
+  /** The target serves TLS (wss://) with the sslTls and PFX options. */
+  _tls?: boolean;
 }
 
 export interface Listener {

@@ -33,11 +33,20 @@ export function binaryView(v: any): Uint8Array | null {
   return null;
 }
 
-/** The text to send for a value that is not binary data. */
-export function toText(type: string, v: any): string {
-  if (type.slice(0, 5) == 'text/' || (type == OCTETS && typeof v == 'string')) return String(v);
-  var s = JSON.stringify(v);
-  return s === undefined ? 'null' : s;
+/** The bytes to send for a value: binary data as it is (a view, not a
+ *  copy); anything else as the UTF-8 bytes of its text. Throws NO_MEMORY
+ *  where the board has no memory for them. */
+export function toWire(type: string, v: any): Uint8Array {
+  var bytes = binaryView(v), text;
+  if (bytes) return bytes;
+  if (type.slice(0, 5) == 'text/' || (type == OCTETS && typeof v == 'string')) text = String(v);
+  else text = JSON.stringify(v);
+  return made(host._bytes(text === undefined ? 'null' : text));
+}
+
+/** Does a value go out in a binary frame? */
+export function isBinaryFrame(type: string, v: any, options?: { binary?: boolean }): boolean {
+  return !!binaryView(v) || type == OCTETS || !!(options && options.binary);
 }
 
 /** The value to deliver for a received message. */

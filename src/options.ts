@@ -74,6 +74,7 @@ export function checkOptions(given: any): Options {
     }
     o[k] = v;
   }
-  if (o.sslTls) throw new TypeError('option sslTls: this server does not serve TLS (wss://); put a TLS proxy in front of it');
+  if (o.sslTls && !host._tls) throw new TypeError('option sslTls: this target has no TLS server (wss://); put a TLS proxy in front of it');
+  if (o.sslTls && !o.pfxKeyCertPath) throw new TypeError('option sslTls needs pfxKeyCertPath: the PFX (PKCS#12) file of the key and certificate');
   return o;
 }

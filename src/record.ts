@@ -53,6 +53,9 @@ export interface Options extends Limits {
   origins: string[] | undefined;
   verify: ((request: Request) => any) | undefined;
   protocols: string[] | undefined;
+  sslTls: boolean;
+  pfxKeyCertPath: string;
+  pfxKeyCertPassword: string;
 }
 
 /** The upgrade request. Header names are lower-cased; repeated headers are
@@ -72,6 +75,9 @@ export interface HeadReader {
   _length: number;
   _request: Request | undefined;
   _held: Uint8Array | undefined;
+  /** The request is a plain HTTP one, being answered (http-response.ts):
+   *  what comes after its head is not read. */
+  _http?: number;
 }
 
 /** What a connection needs of its server. */

@@ -4,7 +4,8 @@
 
 import { Emitter, on, off, emit } from './emitter';
 import { Options, Request } from './record';
-import { Socket } from './socket';
+import { Socket, offer } from './socket';
+import { toWire, isBinaryFrame } from './message-types';
 import { host, Listener } from './host';
 import { EMPTY } from './outgoing/frame-header';
 import { startClose } from './connection';
@@ -58,9 +59,10 @@ export interface ServerOptions {
   verify?: (request: Request) => any;
   /** Subprotocols this server speaks, preferred first. */
   protocols?: string[];
-  /** Passed by the Accessors WebSocketServer accessor: TLS (wss://) is not
-   *  served by this module, so only false is taken; the PFX options are
-   *  taken and unused. */
+  /** As the Accessors WebSocketServer accessor passes them: on Node, serve
+   *  wss:// (and https pages) with the key and certificate of a PFX
+   *  (PKCS#12) file and its password. Espruino has no TLS server: there
+   *  sslTls: true is a TypeError. */
   sslTls?: boolean;
   pfxKeyCertPath?: string;
   pfxKeyCertPassword?: string;
@@ -89,6 +91,18 @@ export class Server {
   /** Starts listening; 'listening' reports the port, 'error' a failure. */
   start(): void {
     if (!this._l) this._l = host._listen(this, this._options.port, this._options.hostInterface);
+  }
+
+  /** Sends one message to every open socket: converted once (by sendType),
+   *  the same bytes queued on each, under each socket's own queue policy.
+   *  Returns how many sockets took it. */
+  broadcast(data: any, options?: { binary?: boolean }): number {
+    var list = this.sockets.slice(), type = this._options.sendType, bytes, binary, n = 0, i;
+    if (!list.length) return 0;
+    bytes = toWire(type, data);
+    binary = isBinaryFrame(type, data, options);
+    for (i = 0; i < list.length; i++) if (offer(list[i], bytes, binary)) n++;
+    return n;
   }
 
   /** Closes every connection with 1001 (going away), drops those still in

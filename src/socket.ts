@@ -12,7 +12,7 @@ import { enqueue, clearQueue, unstarted } from './outgoing/send-queue';
 import { TEXT, BINARY, PING } from './outgoing/frame-header';
 import { startClose, lost } from './connection';
 import { arm, HANDSHAKE_DUE } from './timers';
-import { binaryView, toText, OCTETS } from './message-types';
+import { binaryView, toWire, isBinaryFrame } from './message-types';
 import { EXTRAS } from './features';
 
 /** The longest close reason in bytes: 125 minus the 2-byte code. */
@@ -84,36 +84,18 @@ export class Socket {
    *  queue empty is always taken, whatever its size: maxQueue bounds what
    *  waits behind it. */
   send(data: any, options?: { binary?: boolean }): boolean {
-    var s = this, type = s._options.sendType, bytes = binaryView(data), binary = !!bytes, max = s.maxQueue, queued = s.bufferedAmount, kept;
+    var s = this, type = s._options.sendType, bytes;
     if (s._state != OPEN) return refused(s);
-    if (!bytes) {
-      try {
-        bytes = made(host._bytes(toText(type, data)));
-      } catch (e) {
-        // JSON.stringify's errors (a cycle, say) are the caller's; no memory
-        // for the bytes fails this connection alone.
-        if (!e || (e as Error).message != NO_MEMORY) throw e;
-        lost(s, e);
-        return refused(s);
-      }
-      binary = type == OCTETS || !!(options && options.binary);
+    try {
+      bytes = toWire(type, data);
+    } catch (e) {
+      // JSON.stringify's errors (a cycle, say) are the caller's; no memory
+      // for the bytes fails this connection alone.
+      if (!e || (e as Error).message != NO_MEMORY) throw e;
+      lost(s, e);
+      return refused(s);
     }
-    if (max && queued && queued + bytes.length > max) {
-      // 'latest' drops the queued messages that have not started to go out,
-      // but only when that makes room for this one.
-      kept = EXTRAS && s.queuePolicy == 'latest' ? queued - unstarted(s, false) : queued;
-      if (kept && kept + bytes.length > max) {
-        s._drainDue = 1;
-        if (EXTRAS && s.queuePolicy == 'close') startClose(s, 1013, made(host._bytes('send queue full')));
-        return refused(s);
-      }
-      if (EXTRAS && kept < queued) unstarted(s, true);
-    }
-    enqueue(s, binary ? BINARY : TEXT, bytes);
-    if (EXTRAS) s._sent++;
-    // 'drain' will say when what waits in the queue has gone.
-    s._drainDue = 1;
-    return true;
+    return offer(s, bytes, isBinaryFrame(type, data, options));
   }
 
   /** True from 'open' until the closing handshake starts. */
@@ -161,6 +143,33 @@ if (EXTRAS) {
     var s = this;
     return { received: s._received, sent: s._sent, refused: s._refused, dropped: s._dropped, bufferedAmount: s.bufferedAmount };
   };
+}
+
+/**
+ * Queues a message's bytes on an open socket, under its queue policy: a
+ * message that finds the queue empty is always taken; otherwise maxQueue
+ * bounds the backlog, and queuePolicy says what happens past it. (For
+ * send() and the server's broadcast().)
+ */
+export function offer(s: Socket, bytes: Uint8Array, binary: boolean): boolean {
+  var max = s.maxQueue, queued = s.bufferedAmount, kept;
+  if (s._state != OPEN) return refused(s);
+  if (max && queued && queued + bytes.length > max) {
+    // 'latest' drops the queued messages that have not started to go out,
+    // but only when that makes room for this one.
+    kept = EXTRAS && s.queuePolicy == 'latest' ? queued - unstarted(s, false) : queued;
+    if (kept && kept + bytes.length > max) {
+      s._drainDue = 1;
+      if (EXTRAS && s.queuePolicy == 'close') startClose(s, 1013, made(host._bytes('send queue full')));
+      return refused(s);
+    }
+    if (EXTRAS && kept < queued) unstarted(s, true);
+  }
+  enqueue(s, binary ? BINARY : TEXT, bytes);
+  if (EXTRAS) s._sent++;
+  // 'drain' will say when what waits in the queue has gone.
+  s._drainDue = 1;
+  return true;
 }
 
 /** send() did not take a message. */

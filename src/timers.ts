@@ -15,6 +15,7 @@ export var HANDSHAKE_DUE = 1, PING_DUE = 2, PONG_DUE = 3, CLOSE_DUE = 4;
 export function arm(s: Connection, ms: number, purpose: number): void {
   if (s._timer !== undefined) host._cancel(s._timer);
   s._timerPurpose = purpose;
+  s._moved = 0;
   s._timer = ms && s._tcp < TCP_CLOSED ? host._timer(onTimer, ms, s) : undefined;
 }
 
@@ -22,18 +23,16 @@ export function arm(s: Connection, ms: number, purpose: number): void {
  * The heartbeat: a ping every pingInterval, then a pong within pongTimeout,
  * or the connection is cut (close code 1006). A peer that is still taking
  * our bytes is alive, though the ping may wait behind a long message: the
- * pong's time starts again while bytes other than the ping move (see
- * pull()). Every other timer cuts the connection.
+ * pong's time, and a closing connection's, starts again while bytes other
+ * than the ping move (see pull()). The handshake's timer cuts the
+ * connection.
  */
 function onTimer(s: Connection): void {
-  var purpose = s._timerPurpose;
+  var purpose = s._timerPurpose, o = s._options;
   s._timer = undefined;
   if (purpose == PING_DUE) {
     if (s._state == OPEN) enqueue(s, PING, EMPTY);
-    s._moved = 0;
-    arm(s, s._options.pongTimeout, PONG_DUE);
-  } else if (purpose == PONG_DUE && s._moved) {
-    s._moved = 0;
-    arm(s, s._options.pongTimeout, PONG_DUE);
-  } else host._destroy(s);
+    arm(s, o.pongTimeout, PONG_DUE);
+  } else if (purpose != HANDSHAKE_DUE && s._moved) arm(s, purpose == PONG_DUE ? o.pongTimeout : o.closeTimeout, purpose);
+  else host._destroy(s);
 }

@@ -304,9 +304,11 @@ function parseOutput(out) {
   }
   const rest = out.subarray(end + 4);
   if (res.status !== 101) {
-    if (res.headers['content-length'] !== '0') bad('error response without Content-Length: 0');
+    // A short text saying the status, and nothing after it.
+    const text = res.status + ' ' + lines[0].replace(/^HTTP\/1\.1 \d{3} /, '') + '\n';
+    if (res.headers['content-length'] !== String(text.length)) bad('error response whose Content-Length is not its text\'s');
+    if (rest.toString('latin1') !== text) bad('error response body ' + JSON.stringify(rest.toString('latin1').slice(0, 80)) + ', not ' + JSON.stringify(text));
     if (!/close/i.test(res.headers.connection || '')) bad('error response without Connection: close');
-    if (rest.length) bad(rest.length + ' bytes after an HTTP error response');
     return res;
   }
   let i = 0, msg = null;

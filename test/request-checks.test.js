@@ -90,8 +90,8 @@ for (const target of targets) {
         assert.match(refusal({ receiveType: 'json' }), /^option receiveType takes one of application\/json, text\/plain, application\/octet-stream or another text\/\* type, not "json"$/);
       });
 
-      it('sslTls: true is a TypeError that says TLS is not served', function () {
-        assert.match(refusal({ sslTls: true }), /sslTls.*TLS/);
+      it('sslTls: true is a TypeError: no TLS server (a board), or no PFX file given (Node)', function () {
+        assert.match(refusal({ sslTls: true }), target.name === 'node' ? /sslTls needs pfxKeyCertPath/ : /sslTls: this target has no TLS server/);
       });
 
       it("takes what the Accessors WebSocketServer accessor passes, and a port given as a string of digits", async function () {

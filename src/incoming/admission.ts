@@ -8,6 +8,7 @@ import { enqueue, RAW } from '../outgoing/send-queue';
 import { arm, PING_DUE, CLOSE_DUE } from '../timers';
 import { lost, idleCheck } from '../connection';
 import { readFrames } from './frames';
+import { statusText } from '../http-response';
 import { EXTRAS } from '../features';
 
 /**
@@ -76,8 +77,8 @@ export function admit(s: Connection, req: Request): number | string | null {
  * asynchronous verify() has decided.
  */
 export function respond(s: Connection, answer: number | string): void {
-  var hd = s._head, req, held, server = s._server, REASONS: { [status: number]: string };
-  if (!hd || s._state) return;
+  var hd = s._head, req, held, server = s._server, text;
+  if (!hd || s._state || hd._http) return;
   req = hd._request!;
   held = hd._held;
   s._head = undefined;
@@ -85,21 +86,12 @@ export function respond(s: Connection, answer: number | string): void {
     if (typeof answer == 'number' && answer) {
       s._state = CLOSED;
       arm(s, s._options.closeTimeout, CLOSE_DUE);
-      REASONS = {
-        400: 'Bad Request',
-        403: 'Forbidden',
-        404: 'Not Found',
-        405: 'Method Not Allowed',
-        426: 'Upgrade Required',
-        431: 'Request Header Fields Too Large',
-        500: 'Internal Server Error',
-        503: 'Service Unavailable',
-        505: 'HTTP Version Not Supported'
-      };
-      // A complete error response; the connection closes after it.
-      enqueue(s, RAW, made(host._bytes('HTTP/1.1 ' + answer + ' ' + (REASONS[answer] || 'Error') + '\r\nConnection: close\r\n' +
+      // A complete error response, with a short text; the connection
+      // closes after it.
+      text = answer + ' ' + statusText(answer) + '\n';
+      enqueue(s, RAW, made(host._bytes('HTTP/1.1 ' + answer + ' ' + statusText(answer) + '\r\nConnection: close\r\n' +
         (answer == 426 ? 'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' : answer == 405 ? 'Allow: GET\r\n' : '') +
-        'Content-Length: 0\r\n\r\n')));
+        'Content-Type: text/plain\r\nContent-Length: ' + text.length + '\r\n\r\n' + text)));
       return;
     }
     s._state = OPEN;

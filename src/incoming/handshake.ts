@@ -10,6 +10,7 @@
 import { Connection, Request } from '../record';
 import { host, made } from '../host';
 import { admit, respond } from './admission';
+import { serveHttp } from '../http-response';
 
 export var GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -20,7 +21,7 @@ export var GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  * Lines may end in CRLF or LF.
  */
 export function readHandshake(s: Connection, b: Uint8Array): void {
-  var hd = s._head!, max = s._options.maxHeader, old = hd._length, n = Math.min(old + b.length, max), i = old > 2 ? old - 2 : 0, end = 0, h, req, answer;
+  var hd = s._head!, max = s._options.maxHeader, old = hd._length, n = Math.min(old + b.length, max), i = old > 2 ? old - 2 : 0, end = 0, h, req, answer, listeners;
 
   /** Keeps b[from..] for when the request is accepted; bounded by maxHeader, like the head. */
   function hold(from: number): void {
@@ -33,7 +34,9 @@ export function readHandshake(s: Connection, b: Uint8Array): void {
     hd._held = all;
   }
 
-  // A request being decided (an asynchronous verify): keep what comes.
+  // A plain HTTP request being answered: its body is not read. A request
+  // being decided (an asynchronous verify): keep what comes.
+  if (hd._http) return;
   if (hd._request) return hold(0);
 
   h = hd._bytes;
@@ -60,6 +63,13 @@ export function readHandshake(s: Connection, b: Uint8Array): void {
   hd._bytes = undefined;
   req = parseHead(made(host._text(h.subarray(0, end))));
   h = undefined;
+  // Not an upgrade (a page, say): the 'request' listeners answer it, if
+  // there are any, with the same limits as an upgrade's.
+  listeners = s._server._ev['request'];
+  if (req && listeners && listeners.length && !hasToken(req.headers['upgrade'], 'websocket')) {
+    hd._request = req;
+    return s._server.sockets.length >= s._options.maxConnections ? respond(s, 503) : serveHttp(s, req);
+  }
   answer = req ? checkRequest(req) : 400;
   if (!answer) {
     hd._request = req;
@@ -99,18 +109,19 @@ export function parseHead(t: string): Request | undefined {
   return { method: line[0], path: target, version: line[2], headers: headers };
 }
 
+/** Does the comma-separated header value contain this token (any case)? */
+function hasToken(value: string | undefined, token: string): boolean {
+  var parts = (value || '').toLowerCase().split(','), i;
+  for (i = 0; i < parts.length; i++) if (parts[i].trim() == token) return true;
+  return false;
+}
+
 /**
  * Checks a complete request against RFC 6455 section 4.2.1: 0 when it is a
  * valid WebSocket upgrade, otherwise the HTTP status to answer with.
  */
 export function checkRequest(r: Request): number {
   var h = r.headers, key = h['sec-websocket-key'];
-  /** Does the comma-separated header value contain this token (any case)? */
-  function hasToken(value: string | undefined, token: string): boolean {
-    var parts = (value || '').toLowerCase().split(','), i;
-    for (i = 0; i < parts.length; i++) if (parts[i].trim() == token) return true;
-    return false;
-  }
   return r.method != 'GET' ? 405 : !/^HTTP\/1\.[1-9]$/.test(r.version) ? 505 : !h['upgrade'] ? 426 :
     !h['host'] || !hasToken(h['upgrade'], 'websocket') || !hasToken(h['connection'], 'upgrade') ? 400 :
     h['sec-websocket-version'] != '13' ? 426 :

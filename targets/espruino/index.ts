@@ -106,7 +106,9 @@ function put(s: Link, d: Uint8Array, start: number, end: number): void {
   // not be made, out stays undefined.
   var piece;
   if (out === undefined) return;
-  if (d.byteOffset + start < 65536) piece = E.toString(d.subarray(start, end));
+  // A string (an HTTP body, perhaps a file in Storage) is bytes already.
+  if (typeof d == 'string') piece = (d as string).substr(start, end - start);
+  else if (d.byteOffset + start < 65536) piece = E.toString(d.subarray(start, end));
   else {
     if (!s._big) s._big = E.toString(d) || '';
     piece = s._big ? s._big.substr(start, end - start) : undefined;
@@ -119,6 +121,7 @@ function put(s: Link, d: Uint8Array, start: number, end: number): void {
 // arguments on (and the core never cancels an undefined timer).
 host._text = E.toString;
 host._bytes = E.toUint8Array;
+host._raw = String;
 host._accept = function (key: string) {
   return btoa(require('crypto').SHA1(key + GUID));
 };

@@ -2,6 +2,8 @@
 // the Accessors Node host's own web-socket-server module.
 
 import * as net from 'net';
+import * as tls from 'tls';
+import * as fs from 'fs';
 import * as dns from 'dns';
 import * as crypto from 'crypto';
 import { host, Server, Socket, receive, pull, gone, END, GUID, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
@@ -100,6 +102,7 @@ host._listen = function (server, port, hostInterface) {
   }
   return listener;
 };
+host._tls = true;
 host._defaults = function () {
   return {
     maxPayload: 100 * 1024 * 1024,
@@ -136,10 +139,19 @@ function closeAll(this: NodeListener): void {
  *  bound, and never after stop(). An extra address this machine does not
  *  have (EADDRNOTAVAIL, EAFNOSUPPORT) is skipped. */
 function listenOn(server: Server, listener: NodeListener, port: number, addresses: string[]): void {
-  var srv = net.createServer(function (sock) {
+  var o = server._options, first = !listener._servers.length, srv: net.Server, accept = function (sock: net.Socket) {
     attach(server, sock);
-  }), first = !listener._servers.length;
+  };
   if (listener._closed) return;
+  try {
+    srv = o.sslTls ? tls.createServer({ pfx: fs.readFileSync(o.pfxKeyCertPath), passphrase: o.pfxKeyCertPassword }, accept) :
+      net.createServer(accept);
+  } catch (e: any) {
+    e.message = 'cannot serve TLS with ' + o.pfxKeyCertPath + ': ' + e.message;
+    server._l = null;
+    if (!server.emit('error', e)) throw e;
+    return;
+  }
   listener._servers.push(srv);
   srv.on('error', function (e: any) {
     if (!first && (e.code == 'EADDRNOTAVAIL' || e.code == 'EAFNOSUPPORT')) next(port);
