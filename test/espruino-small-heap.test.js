@@ -228,6 +228,72 @@ function app(port) {
     }
   });
 
+  it('serves the dashboard (examples/espruino/dashboard.js, its page from Storage) while a page reads its WebSocket', async function () {
+    // Its own interpreter: the dashboard app with the ESP8266 defaults, the
+    // module and the page in Storage.
+    const pageFile = path.join(__dirname, '..', 'examples', 'dashboard', 'index.html');
+    const page = fs.readFileSync(pageFile);
+    const ddir = fs.mkdtempSync(path.join(os.tmpdir(), 'espruino-dashboard-'));
+    const dport = await freePort();
+    let dout = '', dexited = false, dproc;
+    try {
+      fs.copyFileSync(BUNDLE, path.join(ddir, 'module.js'));
+      fs.copyFileSync(pageFile, path.join(ddir, 'page.html'));
+      const app = fs.readFileSync(path.join(__dirname, '..', 'examples', 'espruino', 'dashboard.js'), 'latin1')
+        .replace("var SSID = 'YOUR_WIFI_SSID';", "var SSID = '';")
+        .replace('var PORT = 80;', 'var PORT = ' + dport + ';')
+        .replace('new ws.Server({ port: PORT })', 'new ws.Server(' + JSON.stringify(Object.assign({ port: dport }, ESP8266)) + ')');
+      fs.writeFileSync(path.join(ddir, 'app.js'), app);
+      // The app too goes into Storage and runs from there, as an upload with
+      // --save leaves it on a board: its code stays in flash.
+      fs.writeFileSync(path.join(ddir, 'write.js'), 'var S = require("Storage"), f = require("fs");' +
+        'S.write("web-socket-server", f.readFileSync("module.js")); S.write("dashboard.html", f.readFileSync("page.html"));' +
+        'S.write("dashboard", f.readFileSync("app.js")); quit();');
+      spawnSync(ESPRUINO_SMALL, ['write.js'], { cwd: ddir, stdio: 'ignore', timeout: 20000 });
+      fs.writeFileSync(path.join(ddir, 'boot.js'), 'require("dashboard");');
+      dproc = spawn(ESPRUINO_SMALL, ['boot.js'], { cwd: ddir, stdio: ['pipe', 'pipe', 'pipe'] });
+      dproc.stdout.on('data', (d) => (dout += d.toString('latin1')));
+      dproc.on('exit', () => (dexited = true));
+      await until(() => /dashboard on port/.test(dout) || dexited, 'the dashboard to listen', 10000);
+      assert.ok(!dexited, dout.slice(-1500));
+      // A page's WebSocket: the readings say the board's free blocks, every second.
+      const w = new WebSocket('ws://127.0.0.1:' + dport + '/');
+      clients.push(w);
+      const frees = [];
+      w.on('message', (m) => {
+        const r = JSON.parse(m);
+        if (r.t == 'r') frees.push(parseInt(r.mem, 10));
+      });
+      w.on('error', () => {});
+      await until(() => frees.length >= 1, 'a reading', 10000);
+      // The page, read slowly: 512 bytes every 200 ms, over several readings.
+      const got = await new Promise((resolve, reject) => {
+        const sock = require('net').connect(dport, '127.0.0.1');
+        const parts = [];
+        sock.on('connect', () => sock.write('GET / HTTP/1.1\r\nHost: board\r\n\r\n'));
+        sock.on('data', (d) => {
+          parts.push(d);
+          sock.pause();
+          setTimeout(() => sock.resume(), 200);
+        });
+        sock.on('error', reject);
+        sock.on('close', () => resolve(Buffer.concat(parts)));
+      });
+      const during = frees.length;
+      assert.ok(got.subarray(got.indexOf('\r\n\r\n') + 4).equals(page), 'the page arrived whole');
+      assert.ok(during >= 3, during + ' readings while the page went out');
+      const low = Math.min.apply(null, frees);
+      console.log('      dashboard on ' + path.basename(ESPRUINO_SMALL) + ': a ' + page.length + '-byte page from Storage; free blocks while it was served: ' +
+        frees.join(', ') + ' (lowest ' + low + ')');
+      assert.ok(!/MEMORY|Uncaught/.test(dout), dout.slice(-1500));
+      assert.ok(low > 200, 'the lowest free memory: ' + low + ' blocks');
+      w.terminate();
+    } finally {
+      if (dproc && !dexited) dproc.kill('SIGKILL');
+      fs.rmSync(ddir, { recursive: true, force: true });
+    }
+  });
+
   it('left no uncaught error or memory error on the interpreter console', function () {
     assert.ok(!/Uncaught|MEMORY|Interrupted/.test(out), out.slice(-1500));
   });

@@ -55,4 +55,10 @@ async function openPage() {
   }
 }
 
-module.exports = { CHROMIUM, openPage };
+/** Starts the browser alone (for pages that other servers serve). */
+function launch() {
+  const { chromium } = require('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+module.exports = { CHROMIUM, openPage, launch };

@@ -56,8 +56,10 @@
 //   RegExp and symbol-keyed members are left alone, there is no Uint24Array;
 // - E.toString always copies (Espruino may return a typed array's own
 //   backing string, which then changes with the array);
-// - only 'net' (createServer, no connect/pipe) and 'crypto' (hashes) exist;
-//   no http, Storage, Wifi, no limit on the number of sockets, no Telnet;
+// - only 'net' (createServer, no connect/pipe), 'crypto' (hashes), 'Storage'
+//   (read and write of whole files; loadBundle's `storage` option fills it)
+//   and the bundle itself, as 'web-socket-server', exist;
+//   no http, Wifi, no limit on the number of sockets, no Telnet;
 // - servers listen on 127.0.0.1 only; listen() wants a number 1-65535 (Espruino
 //   would coerce anything) and may not be called twice on a server (Espruino
 //   breaks the first port); a port in use is found synchronously through
@@ -297,6 +299,8 @@ class Emulator {
     this.hazards = [];
     this.errorFlags = new Set();
     this.counters = { dataEvents: 0, maxDataEvent: 0, bytesReceived: 0, bytesSent: 0 };
+    // Storage files (a board's flash), name -> byte string.
+    this.storage = Object.assign({}, options.storage);
     this._makeContext();
   }
 
@@ -558,7 +562,7 @@ class Emulator {
       self._clearTimer(arguments, 'Interval');
     };
 
-    const modules = { net: this._netModule(), crypto: this._cryptoModule() };
+    const modules = this.modules = { net: this._netModule(), crypto: this._cryptoModule(), Storage: this._storageModule() };
     g.require = (name) => {
       const m = Object.prototype.hasOwnProperty.call(modules, name) ? modules[name] : undefined;
       if (!m) throw new C.Error('Module ' + JSON.stringify(String(name)) + ' not found');
@@ -637,6 +641,21 @@ class Emulator {
     if (id !== null && typeof id === 'object') return;
     const t = this.timers.find((x) => String(x.id) === String(id));
     if (t) this._dropTimer(t);
+  }
+
+  // ---- require('Storage') --------------------------------------------------
+
+  /** Storage with read() and write() of whole files (the board's flash, in
+   *  memory; loadBundle's `storage` option fills it). read() of a missing
+   *  file gives undefined, as on a board. */
+  _storageModule() {
+    const files = this.storage, m = new this.C.Object();
+    m.read = this._boardFn((name) => (Object.prototype.hasOwnProperty.call(files, name) ? files[name] : undefined));
+    m.write = this._boardFn((name, data) => {
+      files[name] = String(data);
+      return true;
+    });
+    return m;
   }
 
   // ---- require('crypto') ---------------------------------------------------
@@ -1483,6 +1502,8 @@ function loadBundle(options) {
   const emulator = new Emulator(o);
   const source = fs.readFileSync(o.bundlePath, 'utf8');
   const mod = emulator.loadModule(source, o.bundlePath);
+  // An app on the board finds it as require("web-socket-server").
+  emulator.modules['web-socket-server'] = mod;
   if (o.hostBoundary !== false && mod !== null && typeof mod === 'object') emulator._openToHost(mod);
   return {
     module: mod,
