@@ -56,6 +56,11 @@ Options:
   --module FILE  Module file to install (default dist/espruino/web-socket-server.js).
   --full         Install dist/espruino/web-socket-server-full.js, the module with
                  the optional features, as "${NAME}".
+  --file NAME:PATH
+                 Also write the file PATH into Storage as NAME (at most 28
+                 characters), for example a page:
+                 --file dashboard.html:examples/dashboard/index.html
+                 May be given more than once.
   --board B      Board description instead of asking the board: a JSON file, or
                  offline/dry run one of ${Object.keys(up.BOARDS).join(', ')}
                  (dry-run default ${up.DEFAULT_DRY_RUN_BOARD}).
@@ -75,7 +80,7 @@ Examples:
 
 async function main(argv) {
   // Only the options upload.js also takes.
-  const parsed = up.parseCommon(argv, {}, HELP);
+  const parsed = up.parseCommon(argv, { file: { type: 'string', multiple: true } }, HELP);
   if (!parsed) return 0;
   const values = parsed.values, opts = parsed.opts;
   const moduleFile = up.moduleChoice(values);
@@ -85,12 +90,25 @@ async function main(argv) {
   const stage = up.makeStage(true, moduleFile);
   try {
     const size = fs.statSync(path.join(stage, STAGED)).size;
-    const stageOut = path.join(stage, 'storage-output.js');
+    const stageOut = opts.dryRun ? up.outputFile(opts.out) : null;
+    // Other files for Storage (--file NAME:PATH, a page say), staged by
+    // index: the CLI's NAME:PATH takes no second ':'.
+    const files = (values.file || []).map(function (spec, i) {
+      const at = spec.indexOf(':'), name = spec.slice(0, at), from = spec.slice(at + 1);
+      if (at < 1 || !from) throw up.usageError('--file takes NAME:PATH, got ' + spec);
+      if (name.length > 28) throw up.usageError('a Storage file name has at most 28 characters: ' + name);
+      if (!fs.existsSync(from)) throw up.usageError('file not found: ' + from);
+      const staged = 'files/' + i;
+      fs.mkdirSync(path.join(stage, 'files'), { recursive: true });
+      fs.copyFileSync(from, path.join(stage, staged));
+      return ['--storage', name + ':' + staged];
+    });
     const board = opts.board || (opts.dryRun ? up.DEFAULT_DRY_RUN_BOARD : undefined);
     const args = [].concat(
       up.configArgs(stage, offline),
       up.boardArgs(board, stage, offline),
       ['--storage', NAME + ':' + STAGED],
+      [].concat.apply([], files),
       // With -e and no file the CLI neither resets the board nor enters its
       // interactive terminal mode.
       ['-e', CHECK],
@@ -100,14 +118,13 @@ async function main(argv) {
     const r = await up.runCli(args, { timeoutS: opts.timeout, verbose: opts.verbose, cwd: stage, hideMissingIn: stage });
     if (!up.reportRun(r, !opts.dryRun)) return 1;
     if (opts.dryRun) {
-      const code = fs.readFileSync(stageOut, 'latin1');
+      const code = up.readOutput(stageOut);
       const expect = 'require("Storage").write(' + JSON.stringify(NAME) + ',';
       if (code.indexOf(expect) < 0) {
         process.stderr.write('dry run output lacks ' + expect + '\n');
         return 1;
       }
-      const dest = up.deliverOutput(stageOut, opts.out);
-      process.stdout.write('Dry run: wrote ' + code.length + ' bytes to ' + dest +
+      process.stdout.write('Dry run: wrote ' + code.length + ' bytes to ' + stageOut +
         ' (stores ' + size + ' bytes as "' + NAME + '")\n');
       return 0;
     }

@@ -329,13 +329,46 @@ function reportRun(r, connecting) {
   return true;
 }
 
-/** Copies the CLI's -o file to the user's --out path. */
-function deliverOutput(stageOut, out) {
-  if (!fs.existsSync(stageOut)) throw new Error('the espruino CLI wrote no output file');
+/** Where a dry run's CLI writes (-o): the user's --out file itself, so
+ *  that what the CLI prints ("Writing output to ...") names a file that
+ *  stays. */
+function outputFile(out) {
   const dest = path.resolve(out);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
-  fs.copyFileSync(stageOut, dest);
+  if (fs.existsSync(dest)) fs.rmSync(dest);
   return dest;
+}
+
+/** The dry run's output: the CLI must have written it. */
+function readOutput(dest) {
+  if (!fs.existsSync(dest)) throw new Error('the espruino CLI wrote no output file');
+  return fs.readFileSync(dest, 'latin1');
+}
+
+/** The WiFi placeholders of the example apps, as they appear in them. */
+const WIFI_PLACEHOLDERS = { ssid: "'YOUR_WIFI_SSID'", password: "'YOUR_WIFI_PASSWORD'" };
+
+/**
+ * The app as it is uploaded: a copy in the stage, with the WiFi network
+ * from --wifi-ssid and --wifi-password (or WIFI_SSID and WIFI_PASSWORD in
+ * the environment) in place of the placeholders, so that they are never
+ * edited into the file. Warns when placeholders would be uploaded.
+ */
+function stageApp(app, stage, wifi) {
+  let text = fs.readFileSync(app, 'latin1');
+  for (const k of Object.keys(WIFI_PLACEHOLDERS)) {
+    if (wifi[k] !== undefined) text = text.split(WIFI_PLACEHOLDERS[k]).join(JSON.stringify(wifi[k]));
+  }
+  const left = Object.keys(WIFI_PLACEHOLDERS).filter((k) => text.indexOf(WIFI_PLACEHOLDERS[k]) >= 0);
+  if (left.length) {
+    process.stderr.write('WARNING: the app still holds the WiFi placeholder' + (left.length > 1 ? 's ' : ' ') +
+      left.map((k) => WIFI_PLACEHOLDERS[k]).join(' and ') + ': give ' + left.map((k) => '--wifi-' + k).join(' and ') +
+      ' (or ' + left.map((k) => 'WIFI_' + k.toUpperCase()).join(' and ') + ' in the environment), or the board cannot join the network.\n');
+  }
+  const staged = path.join(stage, 'app', path.basename(app));
+  fs.mkdirSync(path.dirname(staged), { recursive: true });
+  fs.writeFileSync(staged, text, 'latin1');
+  return staged;
 }
 
 // ---------------------------------------------------------------- upload.js
@@ -352,6 +385,10 @@ Options:
                      address. Required unless --dry-run.
   --baud N           Serial baud rate (default ${DEFAULT_BAUD}; ignored for USB and TCP).
   --app FILE         App to upload (default examples/espruino/echo.js).
+  --wifi-ssid NAME   The WiFi network, in place of the app's 'YOUR_WIFI_SSID'
+  --wifi-password P  and 'YOUR_WIFI_PASSWORD' (default: WIFI_SSID and
+                     WIFI_PASSWORD in the environment). The app file is not
+                     changed; the upload warns if a placeholder would go up.
   --module FILE      Module file to send as "web-socket-server"
                      (default dist/espruino/web-socket-server.js).
   --full             Send dist/espruino/web-socket-server-full.js, the module
@@ -436,6 +473,8 @@ function parseCommon(argv, extra, help) {
 
 const UPLOAD_OPTIONS = {
   app: { type: 'string', default: DEFAULT_APP },
+  'wifi-ssid': { type: 'string' },
+  'wifi-password': { type: 'string' },
   save: { type: 'boolean', default: false },
   'module-in-storage': { type: 'boolean', default: false },
   online: { type: 'boolean', default: false },
@@ -463,7 +502,11 @@ async function uploadMain(argv) {
   if (opts.moduleInStorage && moduleFile) throw usageError('--module-in-storage sends no module: --module and --full do not apply');
   const stage = makeStage(!opts.moduleInStorage, moduleFile);
   try {
-    const stageOut = path.join(stage, 'upload-output.js');
+    const app = stageApp(opts.app, stage, {
+      ssid: values['wifi-ssid'] !== undefined ? values['wifi-ssid'] : process.env.WIFI_SSID,
+      password: values['wifi-password'] !== undefined ? values['wifi-password'] : process.env.WIFI_PASSWORD
+    });
+    const stageOut = opts.dryRun ? outputFile(opts.out) : null;
     const board = opts.board || (opts.dryRun ? DEFAULT_DRY_RUN_BOARD : undefined);
     const args = [].concat(
       configArgs(stage, offline),
@@ -475,7 +518,7 @@ async function uploadMain(argv) {
       opts.dryRun ? ['-o', stageOut] : portArgs(opts),
       values.sleep !== undefined ? ['--sleep', values.sleep] : [],
       opts.verbose ? ['-v'] : [],
-      [opts.app]
+      [app]
     );
     const r = await runCli(args, { timeoutS: opts.timeout, verbose: opts.verbose, cwd: stage, hideMissingIn: stage });
     if (!reportRun(r, !opts.dryRun)) return 1;
@@ -492,14 +535,13 @@ async function uploadMain(argv) {
       }
     }
     if (opts.dryRun) {
-      const code = fs.readFileSync(stageOut, 'latin1');
+      const code = readOutput(stageOut);
       const expect = opts.save ? 'require("Storage").write(".bootcde"' : 'Modules.addCached("' + MODULE_NAME + '"';
       if (!opts.moduleInStorage && code.indexOf(expect) < 0) {
         process.stderr.write('dry run output lacks ' + expect + ': the module was not included\n');
         return 1;
       }
-      const dest = deliverOutput(stageOut, opts.out);
-      process.stdout.write('Dry run: wrote ' + code.length + ' bytes to ' + dest + '\n');
+      process.stdout.write('Dry run: wrote ' + code.length + ' bytes to ' + stageOut + '\n');
     }
     return 0;
   } finally {
@@ -542,7 +584,8 @@ module.exports = {
   parseCommon: parseCommon,
   runCli: runCli,
   reportRun: reportRun,
-  deliverOutput: deliverOutput,
+  outputFile: outputFile,
+  readOutput: readOutput,
   runMain: runMain,
   uploadMain: uploadMain
 };

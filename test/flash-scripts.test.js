@@ -379,7 +379,62 @@ describe('flash-scripts', function () {
     });
   });
 
+  describe('upload.js: the WiFi network and the dry run', function () {
+    const DASHBOARD = path.join(root, 'examples', 'espruino', 'dashboard.js');
+
+    it('puts --wifi-ssid and --wifi-password in place of the placeholders, leaving the app file as it was', async function () {
+      const before = fs.readFileSync(DASHBOARD, 'latin1');
+      const out = tmpFile('wifi.js');
+      const r = await run(UPLOAD, ['--dry-run', '--out', out, '--module', bundleFile, '--app', DASHBOARD,
+        '--wifi-ssid', 'My "Net"', '--wifi-password', 'pa$$ word']);
+      ok(r);
+      const code = fs.readFileSync(out, 'latin1');
+      assert.ok(code.indexOf("var SSID = \"My \\\"Net\\\"\";") >= 0, 'the SSID, as a string literal');
+      assert.ok(code.indexOf('var PASSWORD = "pa$$ word";') >= 0, 'the password, as a string literal');
+      assert.ok(code.indexOf('YOUR_WIFI') < 0, 'no placeholder left');
+      assert.doesNotMatch(r.stderr, /WARNING/);
+      assert.strictEqual(fs.readFileSync(DASHBOARD, 'latin1'), before);
+    });
+
+    it('takes them from WIFI_SSID and WIFI_PASSWORD, and warns when a placeholder would go up', async function () {
+      const out = tmpFile('wifi-env.js');
+      const saved = Object.assign({}, env);
+      env.WIFI_SSID = 'FromEnv';
+      delete env.WIFI_PASSWORD;
+      try {
+        const r = await run(UPLOAD, ['--dry-run', '--out', out, '--module', bundleFile, '--app', DASHBOARD]);
+        ok(r);
+        assert.ok(fs.readFileSync(out, 'latin1').indexOf('var SSID = "FromEnv";') >= 0);
+        assert.match(r.stderr, /WARNING: the app still holds the WiFi placeholder 'YOUR_WIFI_PASSWORD': give --wifi-password/);
+      } finally {
+        for (const k of Object.keys(env)) delete env[k];
+        Object.assign(env, saved);
+      }
+    });
+
+    it('a dry run says the file it wrote, and that file stays', async function () {
+      const out = tmpFile('named.js');
+      const r = await run(UPLOAD, ['--dry-run', '--out', out, '--module', bundleFile]);
+      ok(r);
+      const named = /Writing output to (\S+)/.exec(r.stdout);
+      assert.ok(named, r.stdout);
+      assert.strictEqual(path.resolve(named[1]), path.resolve(out));
+      assert.ok(fs.existsSync(named[1]), named[1] + ' is gone');
+    });
+  });
+
   describe('install-storage.js --dry-run', function () {
+    it('--file NAME:PATH writes another file into Storage beside the module', async function () {
+      const out = tmpFile('storage-files.js');
+      const page = path.join(root, 'examples', 'dashboard', 'index.html');
+      const r = await run(INSTALL, ['--dry-run', '--out', out, '--module', bundleFile, '--file', 'dashboard.html:' + page]);
+      ok(r);
+      const code = fs.readFileSync(out, 'latin1');
+      assert.ok(code.indexOf('require("Storage").write("dashboard.html",') >= 0, 'the page is written');
+      assert.ok(code.indexOf('require("Storage").write("web-socket-server",') >= 0, 'and the module');
+      fails(await run(INSTALL, ['--dry-run', '--out', out, '--file', 'no-colon']), /--file takes NAME:PATH/);
+    });
+
     it('--help documents the options', async function () {
       const r = await run(INSTALL, ['--help']);
       ok(r);
