@@ -15,11 +15,11 @@ import { binaryView } from './message-types';
 /** The reason phrase of an HTTP status (clients go by the number: for one
  *  this module does not name, 'OK' or 'Error'). */
 export function statusText(status: number): string {
+  // Those the module sends itself, and 404.
   var reasons: { [status: number]: string } = {
-    200: 'OK', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 304: 'Not Modified',
-    400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-    426: 'Upgrade Required', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error',
-    503: 'Service Unavailable', 505: 'HTTP Version Not Supported'
+    400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 426: 'Upgrade Required',
+    431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable',
+    505: 'HTTP Version Not Supported'
   };
   return reasons[status] || (status < 400 ? 'OK' : 'Error');
 }

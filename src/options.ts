@@ -29,7 +29,7 @@ export function checkOptions(given: any): Options {
     path: '/', origins: 'a', verify: 'f', protocols: 'a', sslTls: 'b', pfxKeyCertPath: 's', pfxKeyCertPassword: 's'
   }, takes: any = {
     s: 'a string',
-    p: 'a port number from 0 to 65535',
+    p: 'a port, 0 to 65535',
     t: 'one of ' + supportedReceiveTypes().join(', ') + ' or another text/* type',
     q: "'fail', 'close' or 'latest'",
     n: 'a whole number, 0 or more',

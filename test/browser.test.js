@@ -172,7 +172,7 @@ const TARGETS = targets.concat([espruinoTarget('espruino-emulated-esp8266', 'web
         assert.strictEqual(c.messages.items.length, 0, 'nothing delivered');
       });
 
-      it('examples/browser/echo.html, opened from disk, connects, echoes and closes', async function () {
+      it('examples/browser/echo.html, opened from disk, connects, echoes text and binary, and closes', async function () {
         const { port } = await h.echoServer();
         const example = await browser.newPage();
         try {
@@ -183,6 +183,9 @@ const TARGETS = targets.concat([espruinoTarget('espruino-emulated-esp8266', 'web
           await example.fill('#text', 'h\u00e9llo \u20ac');
           await example.click('#send');
           await expectText(log, /^< h\u00e9llo \u20ac$/m);
+          // Its UTF-8 bytes in a binary frame, echoed as binary.
+          await example.click('#binary');
+          await expectText(log, /^< binary 68 c3 a9 6c 6c 6f 20 e2 82 ac$/m);
           await example.click('#close');
           await expectText(log, /^closed: 1000$/m);
         } finally {
