@@ -19,6 +19,8 @@ const {
   utf8Text
 } = require('./helpers/harness');
 
+const handshakeFx = require('./fixtures/unit/handshake.json');
+
 const TEXT = 1, BINARY = 2, CLOSE = 8, PING = 9, PONG = 10;
 const SIZES = [0, 125, 126, 65535, 65536, 1048576];
 const TYPES = ['application/json', 'text/plain', 'application/octet-stream'];
@@ -364,15 +366,28 @@ for (const target of targets) {
         }
       });
 
-      it('answers Sec-WebSocket-Version: 8 with 426 and Sec-WebSocket-Version: 13', async function () {
-        const { port } = await h.echoServer();
-        const text = upgradeRequest(port, {
-          headers: [['Host', 'localhost'], ['Upgrade', 'websocket'], ['Connection', 'Upgrade'], ['Sec-WebSocket-Key', newKey()], ['Sec-WebSocket-Version', '8']]
-        }).text;
-        const head = await refused(port, text);
-        assert.strictEqual(head.status, 426);
-        assert.strictEqual(head.headers['sec-websocket-version'], '13');
-      });
+      // The table of Sec-WebSocket-Version lines in test/fixtures/unit/handshake.json.
+      for (const c of handshakeFx.versions) {
+        const title = c.status == 101 ? 'accepts Sec-WebSocket-Version ' + c.name :
+          'answers Sec-WebSocket-Version ' + c.name + ' with 426 and Sec-WebSocket-Version: 13';
+        it(title, async function () {
+          const { port } = await h.echoServer();
+          const key = newKey();
+          const text = 'GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Key: ' + key + '\r\n' + (c.line === null ? '' : c.line + '\r\n') + '\r\n';
+          if (c.status == 101) {
+            const raw = await h.raw(port);
+            await raw.write(text);
+            const head = await raw.readHead();
+            assert.strictEqual(head.status, 101, head.statusLine);
+            assert.strictEqual(head.headers['sec-websocket-accept'], acceptFor(key));
+            return;
+          }
+          const head = await refused(port, text);
+          assert.strictEqual(head.status, 426, head.statusLine);
+          assert.strictEqual(head.headers['sec-websocket-version'], '13');
+        });
+      }
 
       it('answers a request head over 4096 bytes with 431', async function () {
         const { port } = await h.echoServer({ maxHeader: 4096 });
@@ -482,17 +497,25 @@ for (const target of targets) {
         assert.strictEqual(f.payload.toString(), 'works');
       });
 
-      it('computes Sec-WebSocket-Accept as base64(SHA-1(key + GUID))', async function () {
+      it('answers the RFC 6455 section 1.3 example key dGhlIHNhbXBsZSBub25jZQ== with s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', async function () {
         const { port } = await h.echoServer();
-        // The example key of RFC 6455 section 1.3.
-        const key = 'dGhlIHNhbXBsZSBub25jZQ==';
-        assert.strictEqual(acceptFor(key), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
-        for (const k of [key, newKey(), newKey()]) {
+        const raw = await h.raw(port);
+        await raw.write(upgradeRequest(port, { key: 'dGhlIHNhbXBsZSBub25jZQ==' }).text);
+        const head = await raw.readHead();
+        assert.strictEqual(head.status, 101);
+        assert.strictEqual(head.headers['sec-websocket-accept'], 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+      });
+
+      it('answers each key of the fixture with its Sec-WebSocket-Accept, and random keys with base64(SHA-1(key + GUID))', async function () {
+        // Every connection stays open: room for all of them.
+        const { port } = await h.echoServer({ maxConnections: 16 });
+        const vectors = handshakeFx.acceptVectors.concat([newKey(), newKey()].map((key) => ({ key, accept: acceptFor(key) })));
+        for (const v of vectors) {
           const raw = await h.raw(port);
-          await raw.write(upgradeRequest(port, { key: k }).text);
+          await raw.write(upgradeRequest(port, { key: v.key }).text);
           const head = await raw.readHead();
-          assert.strictEqual(head.status, 101);
-          assert.strictEqual(head.headers['sec-websocket-accept'], acceptFor(k));
+          assert.strictEqual(head.status, 101, v.key);
+          assert.strictEqual(head.headers['sec-websocket-accept'], v.accept, v.key);
         }
       });
     });
@@ -639,10 +662,14 @@ for (const target of targets) {
         }
       });
 
-      it('an unsupported receiveType or sendType makes the constructor throw', function () {
+      it('an unsupported receiveType or sendType makes the constructor throw a TypeError naming it', function () {
         const mod = h.mod;
-        assert.throws(() => new mod.Server(h.options({ receiveType: 'image/png' }, 0)));
-        assert.throws(() => new mod.Server(h.options({ sendType: 'image/png' }, 0)));
+        // The message names the option's value, so that the mistake can be found.
+        const unsupported = (type) => (e) => e instanceof TypeError && /^unsupported option: /.test(e.message) &&
+          e.message.indexOf(type) >= 0;
+        assert.throws(() => new mod.Server(h.options({ receiveType: 'image/png' }, 0)), unsupported('image/png'));
+        assert.throws(() => new mod.Server(h.options({ sendType: 'audio/ogg' }, 0)), unsupported('audio/ogg'));
+        assert.doesNotThrow(() => new mod.Server(h.options({ receiveType: 'text/csv', sendType: 'application/octet-stream' }, 0)));
       });
     });
 

@@ -16,9 +16,6 @@ const { loadBundle, freePort } = require('./helpers/espruino-emulator');
 const BUNDLE = path.join(__dirname, '..', 'dist', 'espruino', 'web-socket-server.js');
 const CHUNK = { ESP32: 536, ESP8266: 268 };
 
-function delay(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 
 /** Collects console output and "Uncaught" reports instead of printing them. */
@@ -180,6 +177,25 @@ describe('Espruino emulator', function () {
         ' && typeof require("net").createServer.bind === "function"'), true);
     });
 
+    it('failNext(name, n, skip): after skip calls that work, the next n calls return undefined', function () {
+      const emu = board.emulator;
+      const calls = (fn, k) => Array.from(board.evaluate('var r = []; for (var i = 0; i < ' + k + '; i++) r.push(' + fn + '); r'));
+      emu.failNext('E.toString', 2, 1);
+      assert.deepStrictEqual(calls('E.toString([104, 105])', 4), ['hi', undefined, undefined, 'hi']);
+      // One String argument is handed back as it is: nothing is allocated, nothing fails.
+      emu.failNext('E.toString');
+      assert.deepStrictEqual(calls('E.toString("as is")', 1), ['as is']);
+      assert.deepStrictEqual(calls('E.toString([104, 105])', 2), [undefined, 'hi']);
+      emu.failNext('E.toUint8Array');
+      assert.deepStrictEqual(calls('E.toUint8Array("ab") === undefined', 2), [true, false]);
+      assert.strictEqual(board.evaluate('E.toUint8Array("ab").join()'), '97,98');
+      emu.failNext('E.toFlatString', 1, 2);
+      assert.deepStrictEqual(calls('E.toFlatString("x", 1)', 4), ['x\x01', 'x\x01', undefined, 'x\x01']);
+      emu.failNext('E.toString', 0);
+      assert.deepStrictEqual(calls('E.toString([104, 105])', 1), ['hi']);
+      assert.throws(() => emu.failNext('E.toArrayBuffer'), /no such function E\.toArrayBuffer/);
+    });
+
     it('recognises host binary data as binary in the board realm', function () {
       const check = board.evaluate('(function (b) { return [b instanceof Uint8Array, b.buffer instanceof ArrayBuffer,' +
         ' E.toString(b)]; })');
@@ -270,15 +286,18 @@ describe('Espruino emulator', function () {
         serve('s.on("error", function (e) { T.events.push(e); T.errorIsError = e instanceof Error; });' +
           ' s.on("close", function (hadError) { T.events.push("close " + hadError); });' +
           ' s.write(E.toString({data: 0, count: 200000}));');
+        // The board's idle loop holds once the first chunk is out: left to
+        // run, it could hand all 200 KB to the kernel before the peer
+        // vanishes, and there would be no unsent data to report.
+        const held = board.emulator.holdAfterSent(1);
         const c = rawClient(port, { paused: true });
         await c.connected;
-        await until(() => board.stats().bytesSent > 0, 'the first bytes');
-        // The board's idle loop is held while the peer vanishes: on a fast,
-        // idle machine it could otherwise hand all 200 KB to the kernel first,
-        // and there would be no unsent data to report.
-        board.emulator.hold();
+        await held;
+        assert.strictEqual(board.stats().bytesSent, chunk, 'one chunk sent');
         c.sock.resetAndDestroy();
-        await delay(50);
+        // The next pass sees the reset once the board's real socket has.
+        await until(() => board.stats().peers.length === 1 && board.stats().peers[0].closed, "the reset at the board's socket");
+        assert.strictEqual(board.stats().peers[0].error, 'ECONNRESET');
         board.emulator.release();
         await until(() => board.evaluate('T.events.length') === 2, 'the error and the close');
         const events = board.evaluate('T.events');
@@ -438,7 +457,12 @@ describe('Espruino emulator', function () {
         b.on('error', () => {});
         b._socket.destroy();
         a.send('hi');
-        await delay(50);
+        // One pass after the release sees both: B's FIN at its socket (B
+        // was accepted first) and A's 8-byte frame.
+        await until(() => {
+          const st = board.stats();
+          return st.peers.length === 2 && st.peers[0].ended && st.receiveBuffered >= 8;
+        }, "B's close and A's message at the board's sockets");
         board.emulator.release();
         await until(() => log.indexOf('close 1006') >= 0, "B's close");
         assert.deepStrictEqual(log.slice(0, 3), ['board sockets 1, server sockets 2', 'send true', 'send true']);
@@ -513,7 +537,7 @@ describe('Espruino emulator', function () {
             client.close(1000);
             assert.strictEqual(await closed, 1000);
             await until(() => board.stats().sockets === 0, 'the board to close the socket');
-            await delay(20);
+            await until(() => serverCloses.length > 0, "the server socket's 'close'");
             assert.deepEqual(serverCloses, [1000]);
             server.stop();
             assert.strictEqual(server.sockets.length, 0);
@@ -533,6 +557,66 @@ describe('Espruino emulator', function () {
             await board.close();
           }
         });
+    }
+
+    // Espruino's write() buffers without bound; the target promises to keep
+    // at most writeSize bytes in that buffer and to write the next piece only
+    // on 'drain', when the buffer is empty again.
+    for (const boardName of ['ESP32', 'ESP8266']) {
+      const writeSize = { ESP32: 536, ESP8266: 268 }[boardName];
+      it('on ' + boardName + ' sends a 64 KB message in writes of at most writeSize (' + writeSize + ') bytes, ' +
+        "each made only once the one before has left the send buffer ('drain')", async function () {
+        const board = loadBundle({ board: boardName, bundlePath: BUNDLE });
+        const emu = board.emulator;
+        try {
+          const port = await freePort();
+          const server = new board.module.Server({ port, maxPayload: 100000, maxQueue: 100000 });
+          let socket = null;
+          server.on('connection', (s) => (socket = s));
+          await new Promise((resolve, reject) => {
+            server.on('listening', resolve);
+            server.on('error', reject);
+            server.start();
+          });
+          const client = new WebSocket('ws://127.0.0.1:' + port + '/');
+          const got = [];
+          client.on('message', (data, isBinary) => got.push({ data, isBinary }));
+          await new Promise((resolve, reject) => {
+            client.on('open', resolve);
+            client.on('error', reject);
+          });
+          assert.ok(socket, 'the connection event came before the 101');
+          const record = () => emu.writes()[0];
+          const before = record().sizes.length;
+          // With the idle loop held nothing leaves the send buffer, so no
+          // 'drain' can come: the first piece must be the only write.
+          emu.hold();
+          const payload = crypto.randomBytes(65536);
+          assert.strictEqual(socket.send(payload), true);
+          await until(() => record().sizes.length > before, 'the first write');
+          // More messages queue behind it: they must not be written past it.
+          for (const t of ['one', 'two', 'three']) assert.strictEqual(socket.send(t), true);
+          // The target writes from 0 ms timers: any it made for a next piece
+          // have run by now.
+          await emu.afterTimers();
+          assert.deepStrictEqual(record().sizes.slice(before), [writeSize], 'writes while the first piece waited');
+          emu.release();
+          await until(() => got.length === 4, 'the four messages');
+          assert.strictEqual(got[0].isBinary, true);
+          assert.ok(Buffer.from(got[0].data).equals(payload), 'the 64 KB message differs');
+          assert.deepStrictEqual(got.slice(1).map((m) => JSON.parse(m.data.toString())), ['one', 'two', 'three']);
+          const w = record(), sizes = w.sizes.slice(before);
+          assert.deepStrictEqual(sizes.filter((n) => n > writeSize), [], 'writes larger than writeSize');
+          assert.ok(sizes.length >= Math.ceil(65536 / writeSize), sizes.length + ' writes');
+          assert.ok(w.maxOutstanding <= writeSize, 'up to ' + w.maxOutstanding + ' bytes in the send buffer');
+          assert.strictEqual(w.maxPending, 0, 'a write was made while an earlier one still waited in the send buffer');
+          client.close(1000);
+          await new Promise((resolve) => client.on('close', resolve));
+          server.stop();
+        } finally {
+          await board.close();
+        }
+      });
     }
 
     // The README's table of per-board defaults (maxPayload, maxHeader).

@@ -377,6 +377,19 @@ for (const file of ['web-socket-server.js', 'web-socket-server-full.js']) {
       }
     });
 
+    it('answers the RFC 6455 section 1.3 example key dGhlIHNhbXBsZSBub25jZQ== with s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', async function () {
+      const s = await rawConnect(port);
+      try {
+        s.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+        const head = await rawWait(s, (b) => b.indexOf('\r\n\r\n') >= 0 && b.toString('latin1'));
+        assert.match(head, /^HTTP\/1\.1 101 /);
+        assert.ok(head.includes('\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n'), head);
+      } finally {
+        s.destroy();
+      }
+    });
+
     it('answers a bad handshake (no Sec-WebSocket-Key) with HTTP 400', async function () {
       const s = await rawConnect(port);
       try {

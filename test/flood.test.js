@@ -32,17 +32,22 @@ function prng(seed) {
 
 /**
  * A slowloris client: connects, writes one byte of a valid request every
- * `gap` ms, never reaching the end of the head. Resolves when the server
- * disconnects it, with { sent, ms (connect to disconnect), how }.
+ * `gap` ms, never reaching the end of the head. Returns { connected, done,
+ * cut }: connected resolves on the TCP connect, done when the server
+ * disconnects it, with { sent, ms (connect to disconnect), how }; cut()
+ * says whether it has been disconnected yet.
  */
 function slowloris(port, gap, giveUpMs) {
-  return new Promise((resolve) => {
+  let onConnect, over = false;
+  const connected = new Promise((resolve) => (onConnect = resolve));
+  const done = new Promise((resolve) => {
     const req = Buffer.from(upgradeRequest(port).text.replace(/\r\n\r\n$/, '\r\nX-Slow: '));
     const sock = net.connect(port, '127.0.0.1');
-    let sent = 0, timer = null, t0 = 0, done = false, gotData = Buffer.alloc(0);
+    let sent = 0, timer = null, t0 = 0, gotData = Buffer.alloc(0);
     const finish = (how) => {
-      if (done) return;
-      done = true;
+      if (over) return;
+      over = true;
+      onConnect();
       clearInterval(timer);
       clearTimeout(giveUp);
       sock.destroy();
@@ -51,6 +56,7 @@ function slowloris(port, gap, giveUpMs) {
     const giveUp = setTimeout(() => finish('gave up: the server never disconnected'), giveUpMs);
     sock.on('connect', () => {
       t0 = Date.now();
+      onConnect();
       timer = setInterval(() => {
         // The head never ends: after the request, an endless header value.
         sock.write(sent < req.length ? req.subarray(sent, sent + 1) : Buffer.from('x'));
@@ -62,11 +68,13 @@ function slowloris(port, gap, giveUpMs) {
     sock.on('close', () => finish('close'));
     sock.on('error', (e) => finish('error ' + e.code));
   });
+  return { connected, done, cut: () => over };
 }
 
 /** A flood client: connects, sends nothing or some garbage, waits for the
- *  server to answer/close (at most `wait` ms), then leaves. */
-function floodClient(port, i, rand, wait) {
+ *  server to answer/close (at most `wait` ms), then leaves. `onConnect` is
+ *  called on the TCP connect. */
+function floodClient(port, i, rand, wait, onConnect) {
   return new Promise((resolve) => {
     const kind = ['silent', 'garbage', 'garbage-line', 'half-request'][i % 4];
     const sock = net.connect(port, '127.0.0.1');
@@ -79,6 +87,7 @@ function floodClient(port, i, rand, wait) {
     };
     const timer = setTimeout(() => end('cut by the client'), wait);
     sock.on('connect', () => {
+      onConnect();
       if (kind === 'garbage') {
         const n = 1 + Math.floor(rand() * 600);
         const b = crypto.randomBytes(n);
@@ -155,21 +164,37 @@ for (const target of targets) {
       // The flood, plan.parallelFlood connections at a time.
       const rand = prng(7);
       const floods = [];
-      let nextFlood = 0;
+      let nextFlood = 0, floodConnects = 0, firstWave;
+      const firstWaveIn = new Promise((resolve) => (firstWave = resolve));
+      const flooded = () => {
+        if (++floodConnects == plan.parallelFlood) firstWave();
+      };
       const flood = Promise.all(Array.from({ length: plan.parallelFlood }, async () => {
-        while (nextFlood < plan.flood) floods.push(await floodClient(port, nextFlood++, rand, 3000));
+        while (nextFlood < plan.flood) floods.push(await floodClient(port, nextFlood++, rand, 3000, flooded));
       }));
 
-      // The good client, in the middle of it all.
-      await delay(20);
+      // The good client comes once the attack is in full swing: every
+      // slowloris client and the first wave of the flood are connected.
+      await Promise.all(lorises.map((l) => l.connected));
+      await firstWaveIn;
+      const lorisesCutBefore = lorises.filter((l) => l.cut()).length;
+      const floodDoneBefore = floods.length;
       const tGood = Date.now();
       const ws = await openWs(port);
       await echoRounds(ws, 50, 'good client');
       const goodMs = Date.now() - tGood;
-      const floodStillRunning = nextFlood < plan.flood;
+      const floodDoneAfter = floods.length;
 
-      const slow = await Promise.all(lorises);
+      const slow = await Promise.all(lorises.map((l) => l.done));
       await flood;
+
+      // Meanwhile: the good client was served while the attack went on. It
+      // came while slowloris clients were still connected, and its 50
+      // echoes were done before the flood was over.
+      assert.ok(lorisesCutBefore < plan.slowloris, 'every slowloris client was already cut when the good client came');
+      assert.ok(floodDoneBefore < plan.flood, 'the flood was over when the good client came');
+      assert.ok(floodDoneAfter < plan.flood, 'the flood was over (' + floodDoneAfter + ' of ' + plan.flood +
+        ' connections done) before the good client\'s 50 echoes were (' + goodMs + ' ms)');
       const elapsed = Date.now() - t0;
 
       // Every slowloris client was disconnected by the server, at the handshake timeout.
@@ -216,7 +241,7 @@ for (const target of targets) {
       assert.deepStrictEqual(serverErrors.map(String), []);
       console.log('      flood [' + target.name + ']: ' + plan.slowloris + ' slowloris (cut after ' + times[0] + '-' + times[times.length - 1] +
         ' ms, ' + slow.reduce((n, s) => n + s.sent, 0) + ' bytes dribbled) + ' + plan.flood + ' flood connections (' + plan.parallelFlood +
-        ' at a time) in ' + elapsed + ' ms; good client: 50 echoes in ' + goodMs + ' ms' + (floodStillRunning ? ' (during the flood)' : ' (flood over before the 50th echo)') +
+        ' at a time) in ' + elapsed + ' ms; good client: 50 echoes in ' + goodMs + ' ms, while ' + floodDoneAfter + ' of the flood connections ended' +
         '; flood outcomes ' + JSON.stringify(byKind));
     });
   });

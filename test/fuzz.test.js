@@ -939,11 +939,16 @@ describe('fuzz: Node server over TCP (seed ' + SEED + ')', function () {
     if (report.tcp) console.log('      fuzz over TCP: ' + report.tcp);
   });
 
-  it('300 garbage / mutated connections while a ws client keeps echoing; no uncaught exception', async function () {
+  it('300 garbage / mutated connections while a ws client keeps echoing; the server closes every one; no uncaught exception', async function () {
     const t0 = Date.now();
-    const CONNS = 300, PARALLEL = 25;
+    const CONNS = 300, PARALLEL = 50;
+    // With idleTimeout every garbage connection must end at the server's
+    // hand: refused, failed, cut at handshakeTimeout, or (valid so far, then
+    // silent) closed for idleness and cut at closeTimeout. The good client
+    // sends all along, so it is never idle.
+    const HANDSHAKE = 400, IDLE = 1000, CLOSE = 400;
     const { server, port } = await hs.startServer(
-      { receiveType: 'application/octet-stream', sendType: 'application/octet-stream', handshakeTimeout: 400, closeTimeout: 400, maxPayload: 4096, maxFragments: 8 },
+      { receiveType: 'application/octet-stream', sendType: 'application/octet-stream', handshakeTimeout: HANDSHAKE, closeTimeout: CLOSE, idleTimeout: IDLE, maxPayload: 4096, maxFragments: 8 },
       { echo: true }
     );
     const serverErrors = [];
@@ -982,6 +987,7 @@ describe('fuzz: Node server over TCP (seed ' + SEED + ')', function () {
     })();
 
     const outcomes = { http: {}, closeFrames: 0, closedByServer: 0, cut: 0 };
+    const lingering = [];
     async function garbage(x) {
       let bytes;
       if (x.kind === 'bytes') bytes = Buffer.from(x.bytes);
@@ -1002,9 +1008,12 @@ describe('fuzz: Node server over TCP (seed ' + SEED + ')', function () {
         sock.write(c);
         if (c.length < 4) await delay(0);
       }
-      await Promise.race([done, delay(250)]);
+      // A bound well past the server's own timeouts, only so that a
+      // connection the server never closes fails the test instead of hanging it.
+      await Promise.race([done, delay(HANDSHAKE + IDLE + CLOSE + 3000)]);
       if (!closed) {
         outcomes.cut++;
+        lingering.push(x.kind + ': ' + bytes.toString('hex').slice(0, 120));
         sock.destroy();
         await done;
       } else outcomes.closedByServer++;
@@ -1026,6 +1035,9 @@ describe('fuzz: Node server over TCP (seed ' + SEED + ')', function () {
     stop = true;
     await goodLoop;
     assert.ok(rounds >= 10, 'the good client echoed ' + rounds + ' times');
+    // The server closed every garbage connection itself.
+    assert.deepStrictEqual(lingering, [], 'connections the server never closed');
+    assert.strictEqual(outcomes.closedByServer, CONNS);
     // The server is clean: only the good client is left, and it still works.
     const deadline = Date.now() + 5000;
     while (server.sockets.length > 1 && Date.now() < deadline) await delay(20);

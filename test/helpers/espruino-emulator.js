@@ -43,8 +43,24 @@
 // For tests: stats() (live sockets, servers, timers, listeners, buffered
 // bytes, foreignFields: properties code set on Espruino socket/server
 // objects, uncaught exceptions, hazards: typed-array calls that behave
-// differently on Espruino), evaluate(code) in the board's global scope, and
-// emulator.hold()/release() to let several network events land in one pass.
+// differently on Espruino, peers: what each open socket's real TCP socket
+// has seen of its peer), evaluate(code) in the board's global scope, and on
+// the emulator:
+// - hold()/release() to let several network events land in one pass, and
+//   holdAfterSent(bytes), which holds the idle loop by itself in the pass
+//   that takes the bytes sent past `bytes` (a promise, resolved then): so
+//   that exactly one chunk goes out, say;
+// - writes(): per socket, the size of every write() and end(data), the
+//   most bytes already waiting in the send buffer (dSnd) when one was made
+//   (maxPending: 0 if each write waited for the buffer to empty, i.e. for
+//   'drain') and the most waiting just after one (maxOutstanding);
+// - afterTimers(): a promise resolved by a board timer of the shortest
+//   interval, so after every board timer of that interval made before it;
+// - failNext(name, n = 1, skip = 0), for 'E.toString', 'E.toUint8Array' or
+//   'E.toFlatString': after `skip` more calls that work, the next `n` calls
+//   return undefined, as Espruino's jswrap_espruino.c does when it cannot
+//   allocate the result even after a garbage collection (E.toString: `if
+//   (!str) return 0`).
 //
 // Not emulated (deviations from Espruino):
 // - the interpreter itself: the code runs on V8, so hoisting, automatic
@@ -301,6 +317,9 @@ class Emulator {
     this.counters = { dataEvents: 0, maxDataEvent: 0, bytesReceived: 0, bytesSent: 0 };
     // Storage files (a board's flash), name -> byte string.
     this.storage = Object.assign({}, options.storage);
+    this.writeRecords = []; // per socket, in accept order: see writes()
+    this.holdAt = null; // { bytes, resolve }: see holdAfterSent()
+    this.failures = {}; // name -> { skip, n }: see failNext()
     this._makeContext();
   }
 
@@ -493,12 +512,15 @@ class Emulator {
       toString: function toString() {
         // One String argument comes back as it is (Espruino returns it too).
         if (arguments.length === 1 && typeof arguments[0] === 'string') return arguments[0];
+        if (self._failing('E.toString')) return undefined;
         return self._collect(arguments).toString('latin1');
       },
       toFlatString: function toFlatString() {
+        if (self._failing('E.toFlatString')) return undefined;
         return self._collect(arguments).toString('latin1');
       },
       toUint8Array: function toUint8Array() {
+        if (self._failing('E.toUint8Array')) return undefined;
         const bytes = self._collect(arguments);
         const u8 = new C.Uint8Array(bytes.length);
         u8.set(bytes);
@@ -869,8 +891,11 @@ class Emulator {
     if (t.clsNow || t.cls) throw new this.C.Error('This socket is closed');
     if (typeof t.dSnd !== 'string') t.dSnd = '';
     if (data !== undefined) {
-      const s = this._asString(data);
+      const s = this._asString(data), w = st.writes;
+      w.sizes.push(s.length);
+      w.maxPending = Math.max(w.maxPending, t.dSnd.length);
       if (s.length) t.dSnd += s;
+      w.maxOutstanding = Math.max(w.maxOutstanding, t.dSnd.length);
     }
     this._schedule();
     return false;
@@ -966,14 +991,19 @@ class Emulator {
     const st = {
       kind: 'socket', target, proxy: null, real, listeners: {},
       inq: [], inqBytes: 0, paused: false, peerEnded: false, error: 0, inFlight: false,
-      buf: null // the stream buffer (\xFFbuf) used while there is no 'data' listener
+      buf: null, // the stream buffer (\xFFbuf) used while there is no 'data' listener
+      writes: { socket: target.sckt, sizes: [], maxPending: 0, maxOutstanding: 0 },
+      // What the real socket has seen: its 'error' (code), 'end', 'close'.
+      peer: { error: real.emulatorError ? real.emulatorError.code || 'error' : null, ended: false, closed: false }
     };
+    this.writeRecords.push(st.writes);
     st.proxy = this._watch(target, 'socket');
     this.states.set(st.proxy, st);
     if (real.emulatorError) st.error = this._errorCode(real.emulatorError);
     real.removeAllListeners('error');
     real.on('error', (e) => {
       if (!st.error) st.error = this._errorCode(e);
+      if (!st.peer.error) st.peer.error = e.code || 'error';
       this._schedule();
     });
     real.on('data', (b) => {
@@ -988,10 +1018,12 @@ class Emulator {
     });
     real.on('end', () => {
       st.peerEnded = true;
+      st.peer.ended = true;
       this._schedule();
     });
     real.on('close', () => {
       if (!st.error && !st.peerEnded) st.peerEnded = true;
+      st.peer.closed = true;
       this._schedule();
     });
     real.on('drain', () => this._schedule());
@@ -1023,6 +1055,55 @@ class Emulator {
   release() {
     this.held = false;
     this._schedule();
+  }
+
+  /** Holds the idle loop from the pass in which the bytes sent (all
+   *  sockets, since the board started) reach `bytes`; the rest of that pass
+   *  still runs. Resolves then. */
+  holdAfterSent(bytes) {
+    return new Promise((resolve) => {
+      this.holdAt = { bytes, resolve };
+      if (this.counters.bytesSent >= bytes) {
+        this.holdAt = null;
+        this.held = true;
+        resolve();
+      }
+    });
+  }
+
+  /** What each socket's write() calls did, in accept order (copies). */
+  writes() {
+    return this.writeRecords.map((w) => ({ socket: w.socket, sizes: w.sizes.slice(), maxPending: w.maxPending,
+      maxOutstanding: w.maxOutstanding }));
+  }
+
+  /** Resolves from a board timer of the shortest interval: after every board
+   *  timer of that interval that was made before it. */
+  afterTimers() {
+    return new Promise((resolve) => this._addTimer(() => resolve(), 0, [], false));
+  }
+
+  /** After `skip` more calls that work, the next `n` calls of `name` ('E.toString',
+   *  'E.toUint8Array', 'E.toFlatString') return undefined. */
+  failNext(name, n, skip) {
+    if (['E.toString', 'E.toUint8Array', 'E.toFlatString'].indexOf(name) < 0) {
+      throw new Error('failNext: no such function ' + name);
+    }
+    const count = n === undefined ? 1 : n;
+    if (count > 0) this.failures[name] = { skip: skip || 0, n: count };
+    else delete this.failures[name];
+  }
+
+  /** Should this call of `name` fail (see failNext)? */
+  _failing(name) {
+    const f = this.failures[name];
+    if (!f) return false;
+    if (f.skip > 0) {
+      f.skip--;
+      return false;
+    }
+    if (--f.n <= 0) delete this.failures[name];
+    return true;
   }
 
   _pass() {
@@ -1131,6 +1212,12 @@ class Emulator {
       this._schedule();
     });
     this.counters.bytesSent += n;
+    if (this.holdAt && this.counters.bytesSent >= this.holdAt.bytes) {
+      const done = this.holdAt.resolve;
+      this.holdAt = null;
+      this.held = true;
+      done();
+    }
     if (n < t.dSnd.length) t.dSnd = t.dSnd.slice(n);
     else {
       // socketSendData: all sent. 'drain', unless end() was called.
@@ -1245,7 +1332,8 @@ class Emulator {
       dataEvents: this.counters.dataEvents,
       maxDataEvent: this.counters.maxDataEvent,
       bytesReceived: this.counters.bytesReceived,
-      bytesSent: this.counters.bytesSent
+      bytesSent: this.counters.bytesSent,
+      peers: this.sockets.map((st) => Object.assign({ socket: st.target.sckt }, st.peer))
     };
   }
 

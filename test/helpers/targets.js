@@ -14,6 +14,7 @@
 //                 verify, protocols, idleTimeout, maxFragments,
 //                 queuePolicy 'close' and 'latest', stats(), ping(), 'pong'
 //                 and 'drain' events
+//   board         (espruino-emulated) the emulated board: 'ESP32' or 'ESP8266'
 //   stats()       (espruino-emulated) the emulated board's live state: open
 //                 sockets, servers, timers, listeners, buffered bytes,
 //                 foreignFields, uncaught exceptions (see espruino-emulator.js)
@@ -46,7 +47,8 @@ function espruinoTarget(name, file, extras, board) {
     defaults,
     pickPort: true,
     byteStrings: true,
-    extras
+    extras,
+    board: b
   };
 }
 

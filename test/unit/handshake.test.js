@@ -2,10 +2,26 @@
 // the request reader through Connection.
 'use strict';
 const assert = require('assert');
+const crypto = require('crypto');
+const path = require('path');
 const h = require('./helpers');
 
 const fx = h.fixture('handshake');
 const hs = h.load('incoming/handshake');
+
+/** The accept value the fixture gives for a key (every key the tests use has one). */
+function acceptOf(key) {
+  const v = fx.acceptVectors.find((x) => x.key == key);
+  assert.ok(v, 'handshake.json has no accept vector for ' + key);
+  return v.accept;
+}
+
+/** The request lines of BASIC_REQUEST with its Sec-WebSocket-Version line
+ *  replaced by `line` (none if null). */
+function withVersion(line) {
+  const lines = h.BASIC_REQUEST.filter((l) => !/^sec-websocket-version:/i.test(l));
+  return line === null ? lines : lines.concat([line]);
+}
 
 /** The parts of a request as checkRequest expects them. */
 function parseLines(lines) {
@@ -39,15 +55,38 @@ function assertRefused(t, status, header) {
 }
 
 describe('handshake', function () {
+  describe('fixture', function () {
+    it('handshake.json: every accept vector is base64(SHA-1(key + GUID)) by Node\'s crypto (fixture check)', function () {
+      assert.strictEqual(fx.acceptVectors[0].key, fx.rfcKey.key);
+      assert.strictEqual(fx.acceptVectors[0].accept, fx.rfcKey.accept);
+      for (const v of fx.acceptVectors) {
+        assert.strictEqual(crypto.createHash('sha1').update(v.key + h.GUID).digest('base64'), v.accept, v.key);
+      }
+    });
+  });
+
+  describe("the Node target's _accept", function () {
+    // The Node target hands the core its host (with _accept) when it loads.
+    let host;
+    before(function () {
+      require(path.join(h.root, 'dist', 'node', 'targets', 'node', 'index.js'));
+      host = h.load('host').host;
+    });
+
+    it('gives s3pPLMBiTxaQ9kYGzzhZRbK+xOo= for the RFC 6455 section 1.3 example key dGhlIHNhbXBsZSBub25jZQ==', function () {
+      assert.strictEqual(host._accept('dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    });
+
+    for (const v of fx.acceptVectors.slice(1)) {
+      it('gives ' + v.accept + ' for ' + v.key, function () {
+        assert.strictEqual(host._accept(v.key), v.accept);
+      });
+    }
+  });
+
   describe('handshake.js', function () {
     it('exports the RFC 6455 GUID', function () {
       assert.strictEqual(hs.GUID, '258EAFA5-E914-47DA-95CA-C5AB0DC85B11');
-    });
-
-    it("the host's accept value of the RFC 6455 example key (section 1.3)", function () {
-      const { host } = h.load('host');
-      assert.strictEqual(host._accept(fx.rfcKey.key), fx.rfcKey.accept);
-      assert.strictEqual(fx.rfcKey.accept, 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
     });
 
     /** checkRequest of the RFC example request with one header changed. */
@@ -100,6 +139,12 @@ describe('handshake', function () {
     for (const c of fx.rejected.filter((c) => c.lines[0].split(' ').length == 3 && c.lines.every((l, i) => !i || l.includes(':')))) {
       it('checkRequest gives ' + c.status + ': ' + c.name, function () {
         assert.strictEqual(hs.checkRequest(parseLines(c.lines)), c.status);
+      });
+    }
+
+    for (const c of fx.versions) {
+      it('checkRequest gives ' + (c.status == 101 ? 0 : c.status) + ' for Sec-WebSocket-Version ' + c.name, function () {
+        assert.strictEqual(hs.checkRequest(parseLines(withVersion(c.line))), c.status == 101 ? 0 : c.status);
       });
     }
 
@@ -220,7 +265,7 @@ describe('handshake', function () {
         const res = h.parseHttp(t.drain());
         assert.strictEqual(res.status, 101);
         const key = c.lines.find((l) => /^sec-websocket-key:/i.test(l)).split(':')[1].trim();
-        assert.strictEqual(res.headers['sec-websocket-accept'], h.acceptFor(key));
+        assert.strictEqual(res.headers['sec-websocket-accept'], acceptOf(key));
         assert.strictEqual(t.conn._state, 1);
       });
     }
@@ -248,14 +293,27 @@ describe('handshake', function () {
       });
     }
 
-    it('426 for version 8 names version 13', function () {
-      const c = fx.rejected.find((c) => c.name == 'version 8');
-      const t = h.makeConn();
-      t.receive(h.requestBytes(c.lines));
-      const res = assertRefused(t, 426);
-      assert.strictEqual(res.headers['sec-websocket-version'], '13');
-      assert.ok(/\r\nSec-WebSocket-Version: 13\r\n/.test(res.head), 'Sec-WebSocket-Version: 13 header line');
-    });
+    for (const c of fx.versions) {
+      if (c.status == 101) {
+        it('accepts Sec-WebSocket-Version ' + c.name, function () {
+          const t = h.makeConn();
+          t.receive(h.requestBytes(withVersion(c.line)));
+          const res = h.parseHttp(t.drain());
+          assert.strictEqual(res.status, 101);
+          assert.strictEqual(res.headers['sec-websocket-accept'], fx.rfcKey.accept);
+          assert.strictEqual(t.conn._state, 1);
+        });
+      } else {
+        it('refuses Sec-WebSocket-Version ' + c.name + ' with 426 naming version 13', function () {
+          const t = h.makeConn();
+          t.receive(h.requestBytes(withVersion(c.line)));
+          const res = assertRefused(t, 426);
+          assert.strictEqual(res.headers['sec-websocket-version'], '13');
+          assert.ok(/\r\nSec-WebSocket-Version: 13\r\n/.test(res.head), 'Sec-WebSocket-Version: 13 header line');
+          assert.strictEqual(res.headers['upgrade'], 'websocket');
+        });
+      }
+    }
 
     it('refuses when _request returns 403', function () {
       const t = h.makeConn({ request: () => 403 });

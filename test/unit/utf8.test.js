@@ -1,5 +1,6 @@
 // The incremental UTF-8 validator (RFC 3629), checked against the fixture
-// cases and cross-checked against Node's own validator.
+// cases (on its own and where the core uses it: text messages and close
+// reasons through Connection) and cross-checked against Node's own validator.
 'use strict';
 const assert = require('assert');
 const nodeIsUtf8 = require('buffer').isUtf8;
@@ -29,19 +30,40 @@ function failIndex(bytes) {
   return null;
 }
 
+/** The Connection's verdict on a text message of bytes `b`: delivered as
+ *  it is, or failed with one 1007 error and close frame. */
+function assertTextVerdict(t, b, valid) {
+  if (valid) {
+    assert.deepStrictEqual(t.errors(), []);
+    assert.deepStrictEqual(t.messages().map((m) => [m.binary, m.data.toString('hex')]), [[false, Buffer.from(b).toString('hex')]]);
+    assert.strictEqual(t.conn._state, 1, 'still OPEN');
+  } else {
+    assert.strictEqual(t.messages().length, 0, 'nothing delivered');
+    assert.deepStrictEqual(t.errors().map((e) => e.code), [1007]);
+    const closes = t.frames().filter((f) => f.opcode == 8);
+    assert.deepStrictEqual(closes.map((f) => f.code), [1007]);
+    assert.strictEqual(t.conn._state, 3, 'CLOSED');
+  }
+}
+
 describe('UTF-8 validator', function () {
   it('state 0 is a character boundary; nothing to check leaves it so', function () {
     assert.strictEqual(utf8Valid(0, new Uint8Array(0), 0, 0), 0);
     assert.strictEqual(utf8Valid(0, new Uint8Array([0x61]), 0, 1), 0);
   });
 
+  describe('fixture', function () {
+    // Node's validator confirms each case's verdict, so that a wrong case
+    // cannot make the product's tests below agree with a mistake.
+    it('utf8.json: every case is valid or invalid as buffer.isUtf8 says (fixture check)', function () {
+      const wrong = fx.cases.filter((c) => nodeIsUtf8(h.hex(c.hex)) !== c.valid).map((c) => c.name);
+      assert.deepStrictEqual(wrong, []);
+    });
+  });
+
   for (const c of fx.cases) {
     describe(c.name + ' [' + c.hex + '] is ' + (c.valid ? 'valid' : 'invalid'), function () {
       const b = new Uint8Array(h.hex(c.hex));
-
-      it('agrees with buffer.isUtf8 (fixture check)', function () {
-        assert.strictEqual(nodeIsUtf8(b), c.valid);
-      });
 
       it('isUtf8', function () {
         assert.strictEqual(isUtf8(b), c.valid);
@@ -62,7 +84,8 @@ describe('UTF-8 validator', function () {
       });
 
       if (!c.valid) {
-        it('fails fast: rejected at byte ' + c.failAt, function () {
+        it(c.failAt === null ? 'no byte is refused until the input ends (a truncated sequence)' :
+          'fails fast: rejected at byte ' + c.failAt, function () {
           assert.strictEqual(failIndex(b), c.failAt);
         });
       }
@@ -73,6 +96,34 @@ describe('UTF-8 validator', function () {
         big.set(b, 2);
         big.set([0xc0, 0xff], 2 + b.length);
         assert.strictEqual(utf8Valid(0, big, 2, 2 + b.length) == 0, c.valid);
+      });
+
+      it('as a text message through Connection: ' + (c.valid ? 'delivered' : 'fails with 1007, nothing delivered'), function () {
+        const t = h.openConn();
+        t.receive(h.text(b));
+        assertTextVerdict(t, b, c.valid);
+      });
+
+      it('as a text message in 1-byte fragments through Connection: ' + (c.valid ? 'delivered' : 'fails with 1007'), function () {
+        const t = h.openConn();
+        const n = b.length;
+        if (n < 2) t.receive(h.text(b));
+        else {
+          for (let k = 0; k < n; k++) {
+            const piece = b.subarray(k, k + 1), fin = k == n - 1;
+            t.receive(k ? h.cont(piece, { fin }) : h.text(piece, { fin }));
+          }
+        }
+        assertTextVerdict(t, b, c.valid);
+      });
+
+      it('as a close reason through Connection: ' + (c.valid ? 'the close is echoed' : 'fails with 1007'), function () {
+        const t = h.openConn();
+        t.receive(h.close(4000, Buffer.from(b)));
+        const closes = t.frames().filter((f) => f.opcode == 8);
+        assert.strictEqual(closes.length, 1, 'one close frame back');
+        assert.strictEqual(closes[0].code, c.valid ? 4000 : 1007);
+        assert.deepStrictEqual(t.errors().map((e) => e.code), c.valid ? [] : [1007]);
       });
     });
   }
