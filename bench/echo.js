@@ -1,30 +1,58 @@
-// Echo throughput: this project's Node server against a plain `ws`
+// Echo benchmarks: this project's Node server against a plain `ws`
 // WebSocketServer, side by side in one run, driven by the same `ws` client.
-// In the style of ws's own bench/speed.js: serial round trips (one message in
-// flight), binary and text, at 64 B, 16 KiB, 128 KiB and 1 MiB.
 //
-//   npm run build:node && node bench/echo.js
+//   npm run build:node && node bench/echo.js          # both parts
+//   node bench/echo.js serial                         # round trips only
+//   node bench/echo.js load                           # server CPU only
 //
 // Each server runs in a child process of its own (this file, forked with the
 // argument `server ours` or `server ws`), so neither shares an event loop with
-// the client or with the other server. Every configuration is measured
-// BENCH_ROUNDS times (default 5), the two servers alternating (AB BA AB ...),
-// after a short warm-up on a fresh connection to each. The table shows medians
-// only, and the ratio this project / ws: machines are shared and noisy.
-// MB/s counts both directions (2 x size x round trips, as speed.js does),
-// with MB = 10^6 bytes.
+// the client or with the other server; the clients all live in this (the
+// parent) process. Every configuration is measured BENCH_ROUNDS times
+// (default 5), the two servers alternating (AB BA AB ...), after a warm-up on
+// the same connections. The tables show medians only, and the ratio of this
+// project to ws: machines are shared and noisy.
+//
+// 1. Serial round trips ("serial"), in the style of ws's own bench/speed.js:
+//    one connection per server, one message in flight, binary and text, at
+//    64 B, 16 KiB, 128 KiB and 1 MiB. MB/s counts both directions
+//    (2 x size x round trips, as speed.js does), with MB = 10^6 bytes.
+//
+// 2. Server CPU time per echoed message ("load"): LOAD_CONNECTIONS (50)
+//    connections per server, each keeping LOAD_WINDOW (4) messages in flight:
+//    it sends 4, then one more each time an echo comes back, until the run's
+//    total count has been sent; the run ends when every echo is in. Text and
+//    binary, at 64 B and 16 KiB. The parent sends the server child 'start'
+//    (after the connections are open and a warm-up run on them) and 'stop'
+//    (once the last echo is in); the child takes process.cpuUsage() (user +
+//    system, all of its threads, so garbage collection counts) at each, and
+//    the table shows that difference divided by the messages echoed (the
+//    child counts them too, and the two counts must agree), in microseconds.
+//    The client's CPU is not in it: the client is the parent process.
+//    Messages/s (wall clock, start to stop as the parent sees it) is shown
+//    as a secondary figure: it depends on the client as much as on the
+//    server, and on how many cores the machine has for the two processes.
 //
 // Environment:
-//   BENCH_SCALE   multiplies the round-trip counts (default 1; e.g. 0.1 for a quick run)
-//   BENCH_ROUNDS  measured runs per server and configuration (default 5)
+//   BENCH_SCALE    multiplies the round-trip and message counts (default 1;
+//                  e.g. 0.1 for a quick run)
+//   BENCH_ROUNDS   measured runs per server and configuration (default 5)
+//   BENCH_VERBOSE  1: also print each measured run of the load part
+//   BENCH_PROFILE  a directory: the server children record a V8 CPU profile
+//                  of each measured window of the load part there, named
+//                  <server>-<type>-<size>-<round>.cpuprofile (open them in
+//                  Chrome DevTools); the profiler's own cost is then in the
+//                  CPU figures
 //
 // The echo handlers are each API's natural echo: this project's server uses
 // receiveType/sendType 'text/plain' (text arrives as a string and is sent back
 // as a string; binary arrives as a Uint8Array and goes back as binary); the ws
 // server sends back the Buffer it received with { binary: isBinary } (ws
-// validates text as UTF-8 but does not decode it to a string).
+// validates text as UTF-8 but does not decode it to a string). Both count
+// the messages they echo, which costs each the same.
 'use strict';
 const path = require('path');
+const fs = require('fs');
 const { fork } = require('child_process');
 
 const CONFIGS = [
@@ -34,10 +62,17 @@ const CONFIGS = [
   [128 * 1024, 1000],
   [1024 * 1024, 100]
 ];
+const LOAD_CONFIGS = [
+  // [size in bytes, messages per measured run at BENCH_SCALE=1]
+  [64, 200000],
+  [16 * 1024, 50000]
+];
+const LOAD_CONNECTIONS = 50;
+const LOAD_WINDOW = 4;
 const MAX_PAYLOAD = 64 * 1024 * 1024;
 
 if (process.argv[2] === 'server') runServer(process.argv[3]);
-else main().catch((err) => {
+else main(process.argv.slice(2)).catch((err) => {
   console.error(err && err.stack || err);
   process.exit(1);
 });
@@ -46,6 +81,7 @@ else main().catch((err) => {
 
 function runServer(kind) {
   let stop;
+  let echoed = 0;
   const ready = (port) => process.send({ type: 'listening', port });
   if (kind === 'ours') {
     const { Server } = require(path.join(__dirname, '..', 'dist/node/targets/node/index.js'));
@@ -65,6 +101,7 @@ function runServer(kind) {
     server.on('listening', ready);
     server.on('connection', (socket) => {
       socket.on('message', (value) => {
+        echoed++;
         if (!socket.send(value)) console.error('ours: send refused');
       });
       socket.on('error', (err) => console.error('ours: socket error: ' + err.message));
@@ -86,7 +123,10 @@ function runServer(kind) {
     });
     wss.on('listening', () => ready(wss.address().port));
     wss.on('connection', (ws) => {
-      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+      ws.on('message', (data, isBinary) => {
+        echoed++;
+        ws.send(data, { binary: isBinary });
+      });
       ws.on('error', (err) => console.error('ws: socket error: ' + err.message));
     });
     stop = () => wss.close();
@@ -95,8 +135,44 @@ function runServer(kind) {
     process.exit(2);
   }
 
+  // The measured window of the load part: from 'start' to 'stop'.
+  const profileDir = process.env.BENCH_PROFILE;
+  let session = null;
+  let cpu0, echoed0, label;
+  const post = (method, params) => new Promise((resolve, reject) => {
+    session.post(method, params, (err, result) => err ? reject(err) : resolve(result));
+  });
+  const onStart = async (msg) => {
+    label = msg.label;
+    if (profileDir) {
+      if (!session) {
+        session = new (require('inspector').Session)();
+        session.connect();
+        await post('Profiler.enable');
+        await post('Profiler.setSamplingInterval', { interval: 200 });
+      }
+      await post('Profiler.start');
+    }
+    echoed0 = echoed;
+    cpu0 = process.cpuUsage();
+    process.send({ type: 'started' });
+  };
+  const onStop = async () => {
+    const cpu = process.cpuUsage(cpu0);
+    const count = echoed - echoed0;
+    if (session) {
+      const { profile } = await post('Profiler.stop');
+      fs.mkdirSync(profileDir, { recursive: true });
+      fs.writeFileSync(path.join(profileDir, kind + '-' + label + '.cpuprofile'), JSON.stringify(profile));
+    }
+    process.send({ type: 'stopped', user: cpu.user, system: cpu.system, echoed: count });
+  };
+
   process.on('message', (msg) => {
-    if (msg && msg.type === 'rss') {
+    if (!msg) return;
+    if (msg.type === 'start') onStart(msg).catch(die);
+    else if (msg.type === 'stop') onStop().catch(die);
+    else if (msg.type === 'rss') {
       const mu = process.memoryUsage();
       process.send({
         type: 'rss',
@@ -105,13 +181,18 @@ function runServer(kind) {
         external: mu.external + mu.arrayBuffers,
         maxRSS: process.resourceUsage().maxRSS * 1024
       });
-    } else if (msg && msg.type === 'stop') {
+    } else if (msg.type === 'exit') {
       stop();
       process.exit(0);
     }
   });
   // The parent went away: do not linger.
   process.on('disconnect', () => process.exit(0));
+}
+
+function die(err) {
+  console.error(err && err.stack || err);
+  process.exit(1);
 }
 
 // ---------------------------------------------------------------- client side
@@ -132,16 +213,17 @@ function startServer(kind) {
   });
 }
 
-function ask(server, type) {
+// Sends the server child a message and waits for its answer.
+function ask(server, type, reply, extra) {
   return new Promise((resolve) => {
     const onMessage = (msg) => {
-      if (msg && msg.type === type) {
+      if (msg && msg.type === reply) {
         server.child.off('message', onMessage);
         resolve(msg);
       }
     };
     server.child.on('message', onMessage);
-    server.child.send({ type });
+    server.child.send(Object.assign({ type }, extra));
   });
 }
 
@@ -165,6 +247,11 @@ function close(ws) {
   });
 }
 
+function badEcho(reply, isBinary, data, binary) {
+  return new Error('bad echo: ' + (isBinary ? 'binary' : 'text') + ' of ' +
+    reply.length + ' bytes for ' + (binary ? 'binary' : 'text') + ' of ' + data.length);
+}
+
 // `count` serial round trips of `data` on `ws`; resolves with the elapsed ns.
 // Every echo is checked for type and length, the first one byte for byte.
 function roundTrips(ws, data, binary, count) {
@@ -178,10 +265,7 @@ function roundTrips(ws, data, binary, count) {
     };
     const onClose = (code) => fail(new Error('connection closed (' + code + ') during a run'));
     const onMessage = (reply, isBinary) => {
-      if (isBinary !== binary || reply.length !== data.length) {
-        return fail(new Error('bad echo: ' + (isBinary ? 'binary' : 'text') + ' of ' +
-          reply.length + ' bytes for ' + (binary ? 'binary' : 'text') + ' of ' + data.length));
-      }
+      if (isBinary !== binary || reply.length !== data.length) return fail(badEcho(reply, isBinary, data, binary));
       if (done === 0 && !reply.equals(data)) return fail(new Error('echo differs from what was sent'));
       if (++done < count) return ws.send(data, { binary });
       const elapsed = Number(process.hrtime.bigint() - t0);
@@ -193,6 +277,55 @@ function roundTrips(ws, data, binary, count) {
     ws.on('close', onClose);
     t0 = process.hrtime.bigint();
     ws.send(data, { binary });
+  });
+}
+
+// `total` messages of `data` over the connections `conns`, each keeping
+// `window` in flight: every connection sends `window` to begin with, and one
+// more each time an echo comes back, while fewer than `total` have been sent.
+// Resolves with the elapsed ns once all `total` echoes are in. Every echo is
+// checked for type and length, the first on each connection byte for byte.
+function pipelined(conns, data, binary, total, window) {
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let received = 0;
+    let t0;
+    const detach = [];
+    const finish = (err) => {
+      for (const off of detach) off();
+      if (err) reject(err);
+      else resolve(Number(process.hrtime.bigint() - t0));
+    };
+    for (const ws of conns) {
+      let first = true;
+      const onMessage = (reply, isBinary) => {
+        if (isBinary !== binary || reply.length !== data.length) return finish(badEcho(reply, isBinary, data, binary));
+        if (first) {
+          first = false;
+          if (!reply.equals(data)) return finish(new Error('echo differs from what was sent'));
+        }
+        if (++received === total) return finish(null);
+        if (sent < total) {
+          sent++;
+          ws.send(data, { binary });
+        }
+      };
+      const onClose = (code) => finish(new Error('connection closed (' + code + ') during a run'));
+      ws.on('message', onMessage);
+      ws.on('close', onClose);
+      detach.push(() => {
+        ws.off('message', onMessage);
+        ws.off('close', onClose);
+      });
+    }
+    t0 = process.hrtime.bigint();
+    for (let k = 0; k < window; k++) {
+      for (const ws of conns) {
+        if (sent === total) break;
+        sent++;
+        ws.send(data, { binary });
+      }
+    }
   });
 }
 
@@ -225,21 +358,49 @@ function mb(x) {
   return (x / 1e6).toFixed(1);
 }
 
-async function main() {
+async function main(args) {
   const scale = process.env.BENCH_SCALE === undefined ? 1 : Number(process.env.BENCH_SCALE);
   const rounds = process.env.BENCH_ROUNDS === undefined ? 5 : Number(process.env.BENCH_ROUNDS);
+  const verbose = process.env.BENCH_VERBOSE === '1';
   if (!(scale > 0)) throw new Error('BENCH_SCALE must be a positive number');
   if (!(rounds >= 1) || Math.floor(rounds) !== rounds) throw new Error('BENCH_ROUNDS must be a whole number >= 1');
+  for (const a of args) {
+    if (a !== 'serial' && a !== 'load') throw new Error('unknown argument ' + a + ' (serial, load, or none for both)');
+  }
+  const parts = args.length ? args : ['serial', 'load'];
 
   const started = process.hrtime.bigint();
   const servers = [await startServer('ours'), await startServer('ws')];
   const os = require('os');
   console.log('echo benchmark: node ' + process.version + ', ws ' + require('ws/package.json').version +
     ', ' + os.cpus().length + ' CPUs (' + (os.cpus()[0] || { model: '?' }).model.trim() + ')');
-  console.log('serial round trips, one message in flight; BENCH_SCALE=' + scale + ', ' + rounds +
-    ' rounds per server, alternating; medians; MB/s = 2 x size x round trips / s');
+  console.log('BENCH_SCALE=' + scale + ', ' + rounds + ' rounds per server and configuration, alternating; medians');
   console.log('');
 
+  if (parts.includes('serial')) await serialPart(servers, scale, rounds);
+  if (parts.includes('load')) await loadPart(servers, scale, rounds, verbose);
+
+  console.log('server process memory after the run (MB = 10^6 bytes):');
+  console.log('server      rss    max rss   heap used   external+buffers');
+  for (const s of servers) {
+    const m = await ask(s, 'rss', 'rss');
+    console.log(
+      s.kind.padEnd(8) + mb(m.rss).padStart(7) + mb(m.maxRSS).padStart(11) +
+      mb(m.heapUsed).padStart(12) + mb(m.external).padStart(19)
+    );
+  }
+  for (const s of servers) {
+    const exited = new Promise((resolve) => s.child.once('exit', resolve));
+    s.child.send({ type: 'exit' });
+    await exited;
+  }
+  console.log('');
+  console.log('total time: ' + (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1) + ' s');
+}
+
+async function serialPart(servers, scale, rounds) {
+  console.log('serial round trips, one message in flight, one connection per server; ' +
+    'MB/s = 2 x size x round trips / s');
   const head =
     'type    size      round trips' +
     '    ours rt/s' + '     ws rt/s' +
@@ -285,21 +446,72 @@ async function main() {
   console.log('-'.repeat(head.length));
   console.log('geometric mean of ratios (ours / ws): ' + geo.toFixed(2));
   console.log('');
+}
 
-  console.log('server process memory after the run (MB = 10^6 bytes):');
-  console.log('server      rss    max rss   heap used   external+buffers');
-  for (const s of servers) {
-    const m = await ask(s, 'rss');
-    console.log(
-      s.kind.padEnd(8) + mb(m.rss).padStart(7) + mb(m.maxRSS).padStart(11) +
-      mb(m.heapUsed).padStart(12) + mb(m.external).padStart(19)
-    );
+async function loadPart(servers, scale, rounds, verbose) {
+  console.log('server CPU per echoed message: ' + LOAD_CONNECTIONS + ' connections per server, ' +
+    LOAD_WINDOW + ' messages in flight on each;');
+  console.log('CPU = process.cpuUsage() (user + system) of the server process from start to stop / messages;');
+  console.log('msg/s = wall clock, client and server together' +
+    (process.env.BENCH_PROFILE ? '; PROFILING: the CPU figures include the profiler' : ''));
+  const head =
+    'type    size        messages' +
+    '  ours us/msg' + '  ws us/msg' + '   ours/ws' +
+    '   ours msg/s' + '   ws msg/s';
+  console.log(head);
+  console.log('-'.repeat(head.length));
+
+  for (const binary of [false, true]) {
+    for (const [size, baseCount] of LOAD_CONFIGS) {
+      const total = Math.max(LOAD_CONNECTIONS * LOAD_WINDOW, Math.round(baseCount * scale));
+      const data = payload(size, binary);
+      const label = (binary ? 'binary' : 'text') + '-' + humanSize(size).replace(' ', '');
+      const conns = [];
+      for (const s of servers) {
+        const opening = [];
+        for (let c = 0; c < LOAD_CONNECTIONS; c++) opening.push(connect(s.port));
+        conns.push(await Promise.all(opening));
+      }
+      // Warm-up on the same connections: a fifth of a run.
+      const warm = Math.max(LOAD_CONNECTIONS * LOAD_WINDOW, Math.round(total / 5));
+      for (const cs of conns) await pipelined(cs, data, binary, warm, LOAD_WINDOW);
+
+      const cpu = [[], []];
+      const rate = [[], []];
+      for (let r = 0; r < rounds; r++) {
+        const order = r % 2 === 0 ? [0, 1] : [1, 0];
+        for (const i of order) {
+          await ask(servers[i], 'start', 'started', { label: label + '-' + (r + 1) });
+          const ns = await pipelined(conns[i], data, binary, total, LOAD_WINDOW);
+          const m = await ask(servers[i], 'stop', 'stopped');
+          if (m.echoed !== total) {
+            throw new Error(servers[i].kind + ' echoed ' + m.echoed + ' messages in a run of ' + total);
+          }
+          cpu[i].push((m.user + m.system) / total);
+          rate[i].push(total / (ns / 1e9));
+          if (verbose) {
+            console.log('  ' + label + ' round ' + (r + 1) + ' ' + servers[i].kind + ': ' +
+              ((m.user + m.system) / total).toFixed(2) + ' us/msg (user ' + (m.user / total).toFixed(2) +
+              ', system ' + (m.system / total).toFixed(2) + '), ' + (total / (ns / 1e9)).toFixed(0) + ' msg/s');
+          }
+        }
+      }
+      for (const cs of conns) await Promise.all(cs.map(close));
+
+      const us = cpu.map(median);
+      const perS = rate.map(median);
+      console.log(
+        (binary ? 'binary' : 'text').padEnd(8) +
+        humanSize(size).padEnd(10) +
+        String(total).padStart(10) +
+        us[0].toFixed(2).padStart(13) +
+        us[1].toFixed(2).padStart(11) +
+        (us[0] / us[1]).toFixed(2).padStart(10) +
+        perS[0].toFixed(0).padStart(13) +
+        perS[1].toFixed(0).padStart(11)
+      );
+    }
   }
-  for (const s of servers) {
-    const exited = new Promise((resolve) => s.child.once('exit', resolve));
-    s.child.send({ type: 'stop' });
-    await exited;
-  }
+  console.log('-'.repeat(head.length));
   console.log('');
-  console.log('total time: ' + (Number(process.hrtime.bigint() - started) / 1e9).toFixed(1) + ' s');
 }

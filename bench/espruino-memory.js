@@ -1,139 +1,389 @@
-// Memory that the Espruino modules take on a real Espruino interpreter, in
-// blocks (JsVars): the module once loaded, and each open connection. Both
-// ways a board loads it:
+// Memory that the Espruino modules take on real Espruino interpreters, in
+// blocks (JsVars). Both modules, dist/espruino/web-socket-server.js (small)
+// and web-socket-server-full.js (full), are require()d from Storage, as on a
+// board. One table:
 //
-//   ram      Modules.addCached(name, source), as the Web IDE and the CLI
-//            upload it: the code of every function is copied into RAM.
-//   storage  require(name) of a Storage file: on a board, Storage is flash
-//            mapped into memory, so function code stays there and RAM holds
-//            only the functions, their parameter names and the objects.
+//   1. the module, loaded;
+//   2. a started server (new Server + start(), after 'listening'), beyond 1;
+//      then the first connection ever: while open, and what it leaves once
+//      it has echoed a message and closed (made once, mostly by the
+//      interpreter: see the note the script prints);
+//   3. each idle open connection: N more opened one after another, the mean
+//      (and each one's figure if they differ); then what each adds once it
+//      has echoed one message;
+//   4. usage once those N have closed, against before they opened (0 if
+//      nothing is left behind);
+//   5. usage after C sequential connect/close cycles, against 4; then after
+//      E cycles of connect, one 64-byte echo, close (0 if nothing grows);
+//   6. on ESPRUINO_SMALL (an interpreter with an ESP8266's 1,700 blocks), the
+//      small module with the ESP8266 defaults: two connections each echoing
+//      512-byte text messages, both in flight at once, for R rounds: the
+//      lowest free blocks seen in a message handler; the free blocks with the
+//      two connections idle (before and after the echoes) and with none.
 //
 //   npm run build
-//   ESPRUINO=/path/to/espruino node bench/espruino-memory.js [--connections N]
+//   ESPRUINO=/path/to/espruino [ESPRUINO_SMALL=/path/to/espruino-1700] \
+//     node bench/espruino-memory.js [--connections N] [--cycles C] [--echo-cycles E] [--rounds R]
 //
-// N (default 4): connections opened after the first, for the per-connection
-// figure; fewer on an interpreter built with a board's small memory.
+// N defaults to 4, C to 1000, E to C, R to 20. Rows 1-5 run on ESPRUINO, a
+// fresh interpreter per module; without ESPRUINO_SMALL row 6 is skipped, with
+// a note. A run of the defaults takes about a minute on an idle machine, most
+// of it the cycles (5 to 30 ms each; more when other processes want the
+// cores, as the interpreter spins one even when idle).
 //
-// The Linux build of Espruino keeps Storage in ./espruino.flash and, like a
-// board, hands out a Storage file as a string of 1 block that refers to it;
-// the script checks that, and says so if an interpreter copies the file
-// instead. Blocks are counted after a garbage collection, from
-// process.memory().usage.
+// How it counts. `usage` is process.memory().usage after a garbage
+// collection (process.memory() runs one; it is called twice). Row 1 is
+// measured in the app's top-level code, just before and after require()
+// (the app has called require() once already, so the interpreter's list of
+// loaded modules exists). Then the app prints a report from an interval
+// timer every TICK ms, and every other figure is the difference of two
+// states, each the least usage of the five reports taken once the state has
+// lasted an interval or more: the idle loop has run, handshake bytes are
+// written, nothing is in flight. All these reports are taken in the same
+// context, an interval callback once the top-level code has finished (the
+// interpreter holds the app's source text while that runs). The reports
+// leave out the app's own interval timer (see app()); the script says
+// whether the five reports of every state agreed.
+//
+// The app's listeners are made once and shared: the module calls them with
+// the connection as `this`. (A closure per connection would add its own
+// blocks to row 3, a copy of its code included.) Its 'listening' and
+// 'connection' listeners are in row 2; each connection's 'message' and
+// 'close' listeners, as registered, in row 3.
+//
+// Row 6 gives the ESP8266 defaults as options: the Linux interpreter's
+// process.env.BOARD does not name an ESP8266, so the module would take
+// another board's. (The small module has no maxFragments option.) The lowest
+// free blocks is process.memory(false).free, which skips the garbage
+// collection (a collection per message would cost time, and an app works
+// with what is there), read on entry to every message handler; the idle
+// figures are after a collection.
+//
+// The Linux builds of Espruino keep Storage in ./espruino.flash and, as a
+// board does, hand out a Storage file as a string of 1 block that refers to
+// it; the script checks that, and says so if an interpreter copies the file.
 'use strict';
-const { freePort } = require('../test/helpers/free-port');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { spawn, spawnSync } = require('child_process');
-const WebSocket = require('ws');
+const { ROOT, delay, freePort, option, workDir, start, connect, roundTrip, close } = require('./espruino-run');
 
 const ESPRUINO = process.env.ESPRUINO;
-const ROOT = path.join(__dirname, '..');
-const MODULES = ['web-socket-server.js', 'web-socket-server-full.js'];
-const at = process.argv.indexOf('--connections');
-const CONNECTIONS = at > 0 ? +process.argv[at + 1] : 4;
+const ESPRUINO_SMALL = process.env.ESPRUINO_SMALL;
+const CONNECTIONS = +option('connections', 4);
+const CYCLES = +option('cycles', 1000);
+const ECHO_CYCLES = +option('echo-cycles', CYCLES);
+const ROUNDS = +option('rounds', 20);
+const TICK = 100;
+// The report after which the app makes its server.
+const SERVER_AT = 6;
+const MODULES = [
+  { name: 'small', file: path.join(ROOT, 'dist', 'espruino', 'web-socket-server.js') },
+  { name: 'full', file: path.join(ROOT, 'dist', 'espruino', 'web-socket-server-full.js') }
+];
+// The ESP8266 column of the README's options table, for row 6.
+const ESP8266 = { maxPayload: 512, maxHeader: 1024, maxQueue: 1024, maxConnections: 2, writeSize: 268, fragment: 264, minFree: 600 };
 
-if (!ESPRUINO) {
-  console.log('Measures the memory the Espruino modules take on a real Espruino interpreter.');
-  console.log('Usage: ESPRUINO=/path/to/espruino node bench/espruino-memory.js [--connections N]');
+// What to undo if this script is interrupted or terminated: the interpreters
+// running (one does not end by itself, not even at the end of its input, and
+// spins a core for as long as it runs) and their folders.
+const undo = new Set();
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.on(signal, () => {
+    for (const f of undo) f();
+    process.exit(code);
+  });
+}
+
+if (!ESPRUINO || !(CONNECTIONS >= 1) || !(CYCLES >= 0) || !(ECHO_CYCLES >= 0) || !(ROUNDS >= 1)) {
+  console.log('Measures the memory the Espruino modules take on real Espruino interpreters, in blocks.');
+  console.log('Usage: ESPRUINO=/path/to/espruino [ESPRUINO_SMALL=/path/to/espruino-1700] node bench/espruino-memory.js [--connections N] [--cycles C] [--echo-cycles E] [--rounds R]');
   process.exit(0);
 }
 
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The app: loads the module (from RAM or Storage), runs an echo server
- *  that answers "memory?" with its figures. */
-function app(source, mode, port) {
+/** The app (ES5, as Espruino runs it; functions declared before use): loads
+ *  the module from Storage at the top level (row 1, printed as LOADED), then
+ *  reports from an interval: MEM seq open usage free low. The server is made
+ *  and started in report SERVER_AT, after it is printed; 'listening' prints
+ *  READY. Every connection echoes. `low` is the lowest free memory seen on
+ *  entry to a message handler (-1: none yet).
+ *
+ *  The reports leave out the interval timer's own entry in the interpreter's
+ *  timer list (usage less its size, free plus it): its size depends on when
+ *  it is looked at. It holds its time relative to now, which packs into its
+ *  name's block only while small, so a report that runs late, or a message
+ *  handler run a while before the next report, would see a block more. The
+ *  counters are kept in an Int32Array, whose size does not change with the
+ *  values it holds. */
+function app(options) {
   return [
-    mode == 'ram' ? 'var SRC = ' + JSON.stringify(source) + ';' : '',
+    'var ws, s, before, loaded, mapped, iv, n = new Int32Array(3);',
     'function used() { process.memory(); return process.memory().usage; }',
-    'var mapped = 0, before = used();',
-    // The source text is uploaded with the app; it is not the module's cost.
-    mode == 'ram'
-      ? 'before -= E.getSizeOf(SRC); Modules.addCached("web-socket-server", SRC); SRC = undefined;'
-      : 'mapped = E.getSizeOf(require("Storage").read("web-socket-server")) == 1;',
-    'var ws = require("web-socket-server");',
-    'var loaded = used() - before, idle;',
-    'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxConnections: 8});',
-    's.on("connection", function (c) { c.on("message", function (m) {',
-    '  c.send(m == "memory?" ? JSON.stringify({loaded: loaded, now: used(), mapped: mapped}) : m);',
-    '}); });',
-    's.start();',
+    'function own() {',
+    '  var t = global["\\xFF"].timers;',
+    '  return t && t[iv] ? E.getSizeOf(t[iv]) : 0;',
+    '}',
+    'function onListening() { print("READY"); }',
+    'function onMessage(m) {',
+    '  var f = process.memory(false).free;',
+    '  f += own();',
+    '  if (n[2] < 0 || f < n[2]) n[2] = f;',
+    '  this.send(m);',
+    '}',
+    'function onClose() { n[1]--; }',
+    'function onConnection(c) {',
+    '  n[1]++;',
+    '  c.on("message", onMessage);',
+    '  c.on("close", onClose);',
+    '}',
+    'function tick() {',
+    '  var p, o;',
+    '  n[0]++;',
+    '  process.memory();',
+    '  p = process.memory();',
+    '  o = own();',
+    '  print("MEM " + n[0] + " " + n[1] + " " + (p.usage - o) + " " + (p.free + o) + " " + n[2]);',
+    '  if (n[0] == ' + SERVER_AT + ') {',
+    '    s = new ws.Server(' + JSON.stringify(options) + ');',
+    '    s.on("listening", onListening);',
+    '    s.on("connection", onConnection);',
+    '    s.start();',
+    '  }',
+    '}',
+    'n[2] = -1;',
+    'mapped = E.getSizeOf(require("Storage").read("web-socket-server"));',
+    'used();',
+    'before = used();',
+    'ws = require("web-socket-server");',
+    'loaded = used() - before;',
+    'print("LOADED " + loaded + " " + mapped + " " + process.memory().total + " " + process.memory().blocksize + " " + process.env.BOARD);',
+    'iv = setInterval(tick, ' + TICK + ');',
     ''
   ].join('\n');
 }
 
-function open(port) {
-  return new Promise((resolve, reject) => {
-    const w = new WebSocket('ws://127.0.0.1:' + port + '/');
-    w.on('open', () => resolve(w));
-    w.on('error', reject);
-  });
-}
-
-function ask(w) {
-  return new Promise((resolve) => {
-    w.once('message', (d) => resolve(JSON.parse(String(d))));
-    w.send('memory?');
-  });
-}
-
-async function measure(file, mode) {
-  const source = fs.readFileSync(path.join(ROOT, 'dist', 'espruino', file), 'utf8');
-  // Its own folder: the Linux build keeps Storage in ./espruino.flash.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'espruino-memory-'));
-  const port = await freePort();
-  if (mode == 'storage') {
-    // Read from a file rather than written out in the program, so that a
-    // small build holds one copy of it.
-    fs.writeFileSync(path.join(dir, 'module.js'), source);
-    fs.writeFileSync(path.join(dir, 'write.js'), 'require("Storage").write("web-socket-server", require("fs").readFileSync("module.js")); quit();');
-    spawnSync(ESPRUINO, ['write.js'], { cwd: dir, stdio: 'ignore', timeout: 20000 });
+/** Reads the app's lines from a run's output. */
+function reports(run) {
+  const out = run.output(), all = [];
+  for (const m of out.matchAll(/MEM (\d+) (\d+) (\d+) (\d+) (-?\d+)/g)) {
+    all.push({ seq: +m[1], open: +m[2], usage: +m[3], free: +m[4], low: +m[5] });
   }
-  fs.writeFileSync(path.join(dir, 'app.js'), app(source, mode, port));
-  const p = spawn(ESPRUINO, ['app.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d) => (out += d));
-  p.stderr.on('data', (d) => (out += d));
-  const sockets = [];
-  try {
-    let first;
-    for (let i = 0; !first; i++) {
-      try {
-        first = await open(port);
-      } catch (e) {
-        if (i > 100) throw new Error('the interpreter did not listen:\n' + out.slice(-2000));
-        await delay(100);
-      }
-    }
-    sockets.push(first);
-    const one = await ask(first);
-    for (let i = 0; i < CONNECTIONS; i++) sockets.push(await open(port));
-    const more = await ask(first);
-    return { loaded: one.loaded, perConnection: (more.now - one.now) / CONNECTIONS, mapped: one.mapped };
-  } finally {
-    for (const w of sockets) w.terminate();
-    p.kill('SIGKILL');
+  const l = /LOADED (-?\d+) (\d+) (\d+) (\d+) (\S+)/.exec(out);
+  return { all, loaded: l && { blocks: +l[1], mapped: +l[2] == 1, total: +l[3], blocksize: +l[4], board: l[5] } };
+}
+
+/** The usages of the reports of each state in which they were not all the same. */
+const unsteady = [];
+
+/** Of `got`, the reports of one state, the one with the least usage. */
+function least(got) {
+  if (got.some((x) => x.usage !== got[0].usage)) unsteady.push(got.map((x) => x.usage).join(' '));
+  return got.reduce((x, y) => (y.usage < x.usage ? y : x));
+}
+
+/** Waits until the app has printed `n` reports. */
+async function reported(run, n) {
+  const wait = (n - reports(run).all.length + 20) * TICK + 5000;
+  for (const t0 = Date.now(); reports(run).all.length < n; await delay(20)) {
+    if (run.exited()) throw new Error('the interpreter ended (' + run.exited() + ')');
+    if (Date.now() - t0 > wait) throw new Error('the app stopped reporting');
+  }
+  return reports(run).all;
+}
+
+/** The state as it is now, once it has lasted: least() of the 2nd to 6th
+ *  reports from now. Fails if the app's count of open connections in them
+ *  is not `open`. */
+async function settled(run, open) {
+  const from = reports(run).all.length, got = (await reported(run, from + 6)).slice(from + 1, from + 6);
+  if (got.some((x) => x.open !== open)) throw new Error('the app counts ' + got.map((x) => x.open).join('/') + ' open connections, the client ' + open);
+  return least(got);
+}
+
+/** One echo of a 64-byte text message on each of `sockets`, one after another. */
+async function echoEach(sockets) {
+  const text = 'x'.repeat(64);
+  for (const w of sockets) {
+    const { m, isBinary } = await roundTrip(w, text, false, 30000);
+    if (isBinary || String(m) !== text) throw new Error('wrong echo');
+  }
+}
+
+/** Rows 1-5 for one module on ESPRUINO. */
+async function measure(module) {
+  const dir = workDir(ESPRUINO, module.file), port = await freePort();
+  const options = { port, receiveType: 'text/plain', sendType: 'text/plain', maxConnections: CONNECTIONS + 2 };
+  let run;
+  const end = () => {
+    if (run) run.stop();
     fs.rmSync(dir, { recursive: true, force: true });
+  };
+  undo.add(end);
+  try {
+    run = await start(ESPRUINO, dir, app(options));
+    const r = { loaded: reports(run).loaded, each: [] };
+    // 2: the server is made right after report SERVER_AT.
+    const pre = least((await reported(run, SERVER_AT)).slice(1, SERVER_AT));
+    const listening = await settled(run, 0);
+    r.server = listening.usage - pre.usage;
+    // The first connection: open, one echo, closed.
+    const first = await connect(port);
+    r.firstOpen = (await settled(run, 1)).usage - listening.usage;
+    await echoEach([first]);
+    await close(first);
+    const idle = await settled(run, 0);
+    r.firstLeft = idle.usage - listening.usage;
+    // 3: one connection at a time, each figure once it is idle; then one echo each.
+    const sockets = [];
+    let last = idle.usage;
+    for (let i = 0; i < CONNECTIONS; i++) {
+      sockets.push(await connect(port));
+      const now = (await settled(run, i + 1)).usage;
+      r.each.push(now - last);
+      last = now;
+    }
+    r.perConnection = (last - idle.usage) / CONNECTIONS;
+    await echoEach(sockets);
+    r.afterEcho = ((await settled(run, CONNECTIONS)).usage - last) / CONNECTIONS;
+    // 4
+    for (const w of sockets) await close(w);
+    const back = await settled(run, 0);
+    r.baseline = back.usage - idle.usage;
+    // 5: connect/close; then connect, one echo, close.
+    let t0 = Date.now();
+    for (let i = 0; i < CYCLES; i++) await close(await connect(port));
+    r.cyclesMs = Date.now() - t0;
+    const cycled = await settled(run, 0);
+    r.growth = cycled.usage - back.usage;
+    t0 = Date.now();
+    for (let i = 0; i < ECHO_CYCLES; i++) {
+      const w = await connect(port);
+      await echoEach([w]);
+      await close(w);
+    }
+    r.echoCyclesMs = Date.now() - t0;
+    r.echoGrowth = (await settled(run, 0)).usage - cycled.usage;
+    return r;
+  } catch (e) {
+    throw new Error(e.message + (run ? '\n' + run.output().slice(-1500) : ''));
+  } finally {
+    end();
+    undo.delete(end);
   }
+}
+
+/** A 512-byte ASCII message, different for each client and round. */
+function message(client, round) {
+  let s = client + ':' + round + ':';
+  for (let i = 0; s.length < 512; i++) s += String.fromCharCode(0x21 + ((i * 7 + client * 13 + round) % 94));
+  return s;
+}
+
+/** Row 6: the small module on ESPRUINO_SMALL with the ESP8266 defaults. */
+async function measureSmall() {
+  const dir = workDir(ESPRUINO_SMALL, MODULES[0].file), port = await freePort();
+  let run;
+  const end = () => {
+    if (run) run.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  undo.add(end);
+  try {
+    run = await start(ESPRUINO_SMALL, dir, app(Object.assign({ port, receiveType: 'text/plain', sendType: 'text/plain' }, ESP8266)));
+    const r = { loaded: reports(run).loaded };
+    r.noConnection = (await settled(run, 0)).free;
+    const a = await connect(port), b = await connect(port);
+    r.idleBefore = (await settled(run, 2)).free;
+    for (let round = 0; round < ROUNDS; round++) {
+      await Promise.all([a, b].map(async (w, i) => {
+        const text = message(i, round), { m, isBinary } = await roundTrip(w, text, false, 30000);
+        if (isBinary || String(m) !== text) throw new Error('wrong echo in round ' + round);
+      }));
+    }
+    const after = await settled(run, 2);
+    r.low = after.low;
+    r.idleAfter = after.free;
+    await close(a);
+    await close(b);
+    return r;
+  } catch (e) {
+    throw new Error(e.message + (run ? '\n' + run.output().slice(-1500) : ''));
+  } finally {
+    end();
+    undo.delete(end);
+  }
+}
+
+/** What went wrong, on one line: the cause and the interpreter's last line. */
+function brief(e) {
+  const lines = e.message.split(/\r?\n/).map((l) => l.replace(/\x1b\[J|^>/g, '').trim()).filter((l) => l);
+  return lines[0] + (lines.length > 1 ? ' (the interpreter\'s last line: ' + lines[lines.length - 1] + ')' : '');
 }
 
 (async () => {
-  console.log('Blocks of the interpreter\'s memory (' + ESPRUINO + '), ' + CONNECTIONS + ' connections for the per-connection figure:');
-  for (const file of MODULES) {
-    for (const mode of ['ram', 'storage']) {
-      let r;
-      try {
-        r = await measure(file, mode);
-      } catch (e) {
-        // For example: too little memory on a small build of the interpreter.
-        console.log('  ' + file.padEnd(28) + mode.padEnd(8) + ' failed: ' + e.message.split('\n').filter((l) => /\S/.test(l)).slice(-3).join(' / '));
-        continue;
-      }
-      const note = mode == 'storage' && !r.mapped ? '  (this interpreter copied the Storage file into RAM: not what a board does)' : '';
-      console.log('  ' + file.padEnd(28) + mode.padEnd(8) + ' module ' + String(r.loaded).padStart(5) + '   per connection ' + String(r.perConnection).padStart(5) + note);
+  const t0 = Date.now(), results = [];
+  for (const m of MODULES) {
+    try {
+      results.push(await measure(m));
+    } catch (e) {
+      results.push({ error: brief(e) });
     }
   }
+  let small = null;
+  if (ESPRUINO_SMALL) {
+    try {
+      small = await measureSmall();
+    } catch (e) {
+      small = { error: brief(e) };
+    }
+  }
+
+  const rel = (p) => path.relative(process.cwd(), p) || '.';
+  const args = process.argv.slice(2).join(' ');
+  console.log('Memory of the Espruino modules, in blocks (JsVars), both require()d from Storage as on a board');
+  console.log('  command: ESPRUINO=' + ESPRUINO + (ESPRUINO_SMALL ? ' ESPRUINO_SMALL=' + ESPRUINO_SMALL : '') +
+    ' node ' + rel(__filename) + (args ? ' ' + args : ''));
+  const info = results.find((r) => r.loaded);
+  if (info) console.log('  rows 1-5: ' + ESPRUINO + ' (BOARD ' + info.loaded.board + ', ' + info.loaded.total + ' blocks of ' + info.loaded.blocksize + ' bytes)');
+  if (small && small.loaded) console.log('  row 6:    ' + ESPRUINO_SMALL + ' (BOARD ' + small.loaded.board + ', ' + small.loaded.total + ' blocks of ' + small.loaded.blocksize + ' bytes)');
+  for (const m of MODULES) console.log('  ' + m.name.padEnd(6) + rel(m.file) + ' (' + fs.statSync(m.file).size + ' bytes)');
+  console.log('  usage = process.memory().usage after a collection; rows 2-6 from the app\'s reports, five in each state, from ' + TICK + ' ms into it');
+  console.log('');
+
+  const W = 66, col = (v) => String(v).padStart(13);
+  const row = (label, f) => console.log(label.padEnd(W) + results.map((r) => col(r.error ? 'failed' : f(r))).join(''));
+  console.log(''.padEnd(W) + MODULES.map((m) => col(m.name)).join(''));
+  row('1 module, loaded', (r) => r.loaded.blocks);
+  row('2 server started (after \'listening\'), beyond the module', (r) => r.server);
+  row('  the first connection: while open', (r) => r.firstOpen);
+  row('    left after it echoed once and closed (see below)', (r) => r.firstLeft);
+  row('3 per idle open connection, mean of ' + CONNECTIONS + ' opened after it', (r) => r.perConnection);
+  if (results.some((r) => r.each && r.each.some((x) => x !== r.each[0]))) row('    each, in the order opened', (r) => r.each.join('/'));
+  row('    more per connection once each has echoed one message', (r) => r.afterEcho);
+  row('4 after the ' + CONNECTIONS + ' close, against before they opened', (r) => r.baseline);
+  row('5 after ' + CYCLES + ' connect/close cycles, against row 4', (r) => r.growth);
+  row('    after ' + ECHO_CYCLES + ' more with one 64 B echo each, against that', (r) => r.echoGrowth);
+  row('    time of those ' + CYCLES + ' / ' + ECHO_CYCLES + ' cycles (s)', (r) => (r.cyclesMs / 1000).toFixed(1) + ' / ' + (r.echoCyclesMs / 1000).toFixed(1));
+  if (!small) {
+    console.log('6 ESP8266-sized (1,700 blocks): skipped, ESPRUINO_SMALL is not set');
+  } else if (small.error) {
+    console.log('6 ESP8266-sized, small module: failed: ' + small.error);
+  } else {
+    console.log('6 ESP8266-sized, small module, ESP8266 defaults: free blocks of ' + small.loaded.total);
+    console.log(('    lowest in a message handler, 2 x ' + ROUNDS + ' rounds of 512 B text at once').padEnd(W) + col(small.low) + col('-'));
+    console.log('    2 connections idle, before the echoes / after'.padEnd(W) + col(small.idleBefore + '/' + small.idleAfter) + col('-'));
+    console.log('    server listening, no connection'.padEnd(W) + col(small.noConnection) + col('-'));
+  }
+  console.log('');
+  console.log('  What the first connection leaves is made once, mostly by the interpreter (E.getSizeOf(global, 1) shows it):');
+  console.log('  built-ins its code is the first to touch (Socket, Math, RegExp, ...) get an entry in the root, the list of');
+  console.log('  client sockets is made, and require("crypto") is cached.');
+  for (let i = 0; i < results.length; i++) if (results[i].error) console.log('  ' + MODULES[i].name + ' failed: ' + results[i].error);
+  console.log(unsteady.length ? '  In ' + unsteady.length + ' states the reports differed (the least was taken): ' + unsteady.join(', ') + '.'
+    : '  In every state all the reports agreed.');
+  const copied = results.concat(small || []).some((r) => r.loaded && !r.loaded.mapped);
+  if (copied) console.log('  Note: an interpreter copied the Storage file into RAM (not what a board does): row 1 includes the code.');
+  console.log('');
+  console.log('  ' + ((Date.now() - t0) / 1000).toFixed(0) + ' s in all');
 })().catch((e) => {
   console.error(e);
   process.exit(1);

@@ -50,9 +50,11 @@ function start(exe, dir, source) {
   let out = '', exited = false;
   p.stdout.on('data', (d) => (out += d.toString('latin1')));
   p.stderr.on('data', (d) => (out += d.toString('latin1')));
-  p.on('exit', () => (exited = true));
+  p.on('exit', (code, signal) => (exited = signal || 'exit code ' + code));
   const run = {
     output: () => out,
+    /** false while it runs; then how it ended ('exit code N' or the signal). */
+    exited: () => exited,
     stop() {
       if (!exited) p.kill('SIGKILL');
     }
@@ -61,7 +63,7 @@ function start(exe, dir, source) {
     for (const t0 = Date.now(); !/READY\r?\n/.test(out); await delay(20)) {
       if (exited || Date.now() - t0 > 20000) {
         run.stop();
-        throw new Error('the app did not start:\n' + out.slice(-1500));
+        throw new Error('the app did not start (' + (exited ? 'the interpreter ended, ' + exited : 'no READY within 20 s') + '):\n' + out.slice(-1500));
       }
     }
     return run;

@@ -37,16 +37,18 @@ export function binaryView(v: any): Uint8Array | null {
  *  copy); anything else as the UTF-8 bytes of its text. Throws NO_MEMORY
  *  where the board has no memory for them. */
 export function toWire(type: string, v: any): Uint8Array {
-  var bytes = binaryView(v), text;
-  if (bytes) return bytes;
-  if (type.slice(0, 5) == 'text/' || (type == OCTETS && typeof v == 'string')) text = String(v);
+  var bytes, text;
+  // (Strings first: they are most of what is sent.)
+  if (typeof v == 'string' && type != JSON_TYPE) text = v;
+  else if ((bytes = binaryView(v))) return bytes;
+  else if (type.slice(0, 5) == 'text/') text = String(v);
   else text = JSON.stringify(v);
   return made(host._bytes(text === undefined ? 'null' : text));
 }
 
 /** Does a value go out in a binary frame? */
 export function isBinaryFrame(type: string, v: any, options?: { binary?: boolean }): boolean {
-  return !!binaryView(v) || type == OCTETS || !!(options && options.binary);
+  return type == OCTETS || !!(options && options.binary) || (typeof v != 'string' && !!binaryView(v));
 }
 
 /** The value to deliver for a received message. */

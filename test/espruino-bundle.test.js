@@ -14,8 +14,8 @@ const dist = path.join(__dirname, '..', 'dist', 'espruino');
 /** The bundles and their size ceilings in bytes, a little above their
  *  sizes (bench/README.md), so that growth is a decision, not an accident. */
 const BUNDLES = [
-  { file: 'web-socket-server.js', ceiling: 16384 },
-  { file: 'web-socket-server-full.js', ceiling: 17920 }
+  { file: 'web-socket-server.js', ceiling: 17408 },
+  { file: 'web-socket-server-full.js', ceiling: 18944 }
 ];
 
 function isFunction(n) {

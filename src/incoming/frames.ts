@@ -4,9 +4,15 @@
 // kept as views of the caller's chunk where they can be: a message that
 // comes whole in one frame and one chunk is delivered without a copy.
 //
-// One function, in sections, because on a board each function costs memory
-// for as long as the module is loaded, and each call costs time for every
-// frame; the code itself stays in flash.
+// Two functions. readFrames takes the frames most apps get all day: whole,
+// short, unfragmented messages, each inside one chunk. Anything else goes to
+// parseFrames, the general parser, in sections. On Espruino the cost of a
+// call grows with the length of the function's text, all of it, taken
+// branches or not (the interpreter reads its way past the code it skips, and
+// to the end of the function after a return), and code in Storage is read
+// from flash. So the common case runs through a short function, and the
+// long one is not read at all for it; a third function would cost memory
+// for as long as the module is loaded (docs/design.md).
 
 import { Connection, OPEN, CLOSED } from '../record';
 import { host, made } from '../host';
@@ -15,7 +21,7 @@ import { enqueue } from '../outgoing/send-queue';
 import { closePayload, EMPTY, TEXT, BINARY, CLOSE, PING, PONG } from '../outgoing/frame-header';
 import { arm, PING_DUE, CLOSE_DUE } from '../timers';
 import { unmask } from './mask';
-import { utf8Valid } from './utf8';
+import { utf8Valid, asciiEnd } from './utf8';
 import { toValue } from '../message-types';
 import { EXTRAS } from '../features';
 
@@ -35,6 +41,39 @@ export var FIRST_BUFFER = 16384;
 /** Reads frames from b[i..], until its end or until the connection closes
  *  (a protocol error, or the peer's close frame). */
 export function readFrames(s: Connection, b: Uint8Array, i: number): void {
+  var n = b.length, x, length, at, end, m = s._mask, binary;
+  // A final, masked text or binary frame with a 7- or 16-bit length, all of
+  // it in this chunk, between messages: delivered as a view of the chunk.
+  while (s._frameState == HEADER && !s._messageOp && s._state == OPEN && n - i > 5) {
+    x = b[i];
+    length = b[i + 1] ^ 0x80;
+    at = i + 6;
+    if ((x != 0x81 && x != 0x82) || length > 126) break;
+    if (length == 126) {
+      length = (b[i + 2] << 8) | b[i + 3];
+      at = i + 8;
+    }
+    end = at + length;
+    if (end > n || length > s._options.maxPayload) break;
+    m[0] = b[at - 4];
+    m[1] = b[at - 3];
+    m[2] = b[at - 2];
+    m[3] = b[at - 1];
+    unmask(b, at, end, m, 0);
+    binary = x == 0x82;
+    if (!binary && (x = asciiEnd(b, at, end)) < end && utf8Valid(0, b, x, end)) return fail(s, 1007, INVALID);
+    i = end;
+    if (EXTRAS) {
+      s._received++;
+      s._lastMessageAt = Date.now();
+    }
+    s.emit('message', toValue(s._options.receiveType, b.subarray(at, end), binary), binary);
+  }
+  if (i < n) parseFrames(s, b, i);
+}
+
+/** The general parser: any frame, split anywhere, from b[i..]. */
+function parseFrames(s: Connection, b: Uint8Array, i: number): void {
   var n = b.length, st, x, op, end, total, max, buf, data, code, reason;
   for (;;) {
     if (s._state == CLOSED) return;

@@ -4,6 +4,11 @@
 // by byte. Endianness does not matter: the mask word is read through the same
 // kind of view as the data.
 
+// On Espruino each pass of a loop costs in proportion to how far the loop
+// starts into its function's text (the interpreter reads its way back there
+// from the function's start, from flash for a module in Storage), so the
+// loop over the words is a function of its own, and starts at once.
+
 var word = new Uint8Array(4);
 var word32 = new Uint32Array(word.buffer);
 
@@ -12,16 +17,21 @@ var word32 = new Uint32Array(word.buffer);
  * Returns the mask position after the last byte, for the next piece.
  */
 export function unmask(b: Uint8Array, i: number, end: number, mask: Uint8Array, phase: number): number {
-  var base = b.byteOffset;
-  if (end - i >= 32) {
-    while ((base + i) & 3) b[i++] ^= mask[phase++ & 3];
+  // Byte by byte: all of a short run; of a long one, up to its first word.
+  while (i < end && (end - i < 32 || (b.byteOffset + i) & 3)) b[i++] ^= mask[phase++ & 3];
+  if (i < end) {
     var words = (end - i) >> 2;
     word[0] = mask[phase & 3]; word[1] = mask[(phase + 1) & 3];
     word[2] = mask[(phase + 2) & 3]; word[3] = mask[(phase + 3) & 3];
-    var m = word32[0], w = new Uint32Array(b.buffer, base + i, words), j = 0;
-    while (j < words) w[j++] ^= m;
+    xorWords(new Uint32Array(b.buffer, b.byteOffset + i, words), word32[0], words);
     i += words << 2;
+    // The last bytes, fewer than four.
+    while (i < end) b[i++] ^= mask[phase++ & 3];
   }
-  while (i < end) b[i++] ^= mask[phase++ & 3];
   return phase & 3;
+}
+
+/** XORs the first n words of w with m. */
+function xorWords(w: Uint32Array, m: number, n: number): void {
+  while (n) w[--n] ^= m;
 }

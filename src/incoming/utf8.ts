@@ -12,7 +12,12 @@
  * per 64 bytes, so text that mixes scripts does not pay for views it cannot use).
  */
 export function utf8Valid(state: number, b: Uint8Array, i: number, end: number): number {
-  var n = state & 3, lo = (state >> 2) & 255, hi = state >> 10, c, w, j, words, next = i, base = b.byteOffset;
+  var n, lo, hi, c, words, next, base = b.byteOffset;
+  if (!state) i = asciiEnd(b, i, end);
+  n = state & 3;
+  lo = (state >> 2) & 255;
+  hi = state >> 10;
+  next = i;
   while (i < end) {
     c = b[i];
     if (n) {
@@ -31,12 +36,10 @@ export function utf8Valid(state: number, b: Uint8Array, i: number, end: number):
         if (c == 0xf0) lo = 0x90; // no overlong 4-byte forms
         else if (c == 0xf4) hi = 0x8f; // nothing above U+10FFFF
       }
-    } else if (i >= next && end - i >= 64 && !((base + i) & 3) && base + i < 65536) {
+    } else if (i >= next && end - i >= 8 && !((base + i) & 3) && base + i < 65536) {
       // (Espruino cannot make a view that starts past byte 65535.)
       words = (end - i) >> 2;
-      w = new Uint32Array(b.buffer, base + i, words);
-      for (j = 0; j < words && !(w[j] & 0x80808080); j++);
-      i += j << 2;
+      i += asciiWords(new Uint32Array(b.buffer, base + i, words), words) << 2;
       next = i + 64;
       continue;
     }
@@ -45,3 +48,23 @@ export function utf8Valid(state: number, b: Uint8Array, i: number, end: number):
   return n && n | (lo << 2) | (hi << 10);
 }
 
+
+/** Where the run of ASCII at b[i..end) ends. Byte by byte up to a word
+ *  boundary (all of a short run), then by words, then the last bytes; its
+ *  loops come first in the function, where they cost least (mask.ts). Text
+ *  that is all ASCII, most of what a board gets, needs nothing more than
+ *  this. */
+export function asciiEnd(b: Uint8Array, i: number, end: number): number {
+  while (i < end && b[i] < 0x80 && ((b.byteOffset + i) & 3 || end - i < 8)) i++;
+  if (i < end && b[i] < 0x80 && b.byteOffset + i < 65536) i += asciiWords(new Uint32Array(b.buffer, b.byteOffset + i, (end - i) >> 2), (end - i) >> 2) << 2;
+  while (i < end && b[i] < 0x80 && end - i < 4) i++;
+  return i;
+}
+
+/** How many words of w, from the first, are all ASCII (at most n). A function
+ *  of its own, its loop first: see mask.ts. */
+function asciiWords(w: Uint32Array, n: number): number {
+  var j = 0;
+  while (j < n && !(w[j] & 0x80808080)) j++;
+  return j;
+}

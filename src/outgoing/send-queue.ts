@@ -63,6 +63,28 @@ export function enqueue(s: Connection, op: number, data: Uint8Array): void {
  * queue of messages has emptied after a send() was refused or had to wait.
  */
 export function pull(s: Connection, budget: number, write: Writer): number {
+  // The common calls take a short way (see incoming/frames.ts for why it
+  // matters on a board): nothing to write, or one whole message that fits.
+  var q = s._queue, op = q[0], data = q[1], n, h, frag = s._options.fragment;
+  if (s._outHead || s._outBody || s._pongFrames || s._pingFrame || s._state != OPEN || q.length > 2) return pullFrames(s, budget, write);
+  if (!q.length) return s._drainDue ? pullFrames(s, budget, write) : 0;
+  n = data.length;
+  if ((op != TEXT && op != BINARY) || s._queueOffset || (frag && n > frag) || n + 4 > budget) return pullFrames(s, budget, write);
+  h = frameHeader(true, op, n);
+  write(s, h, 0, h.length);
+  if (n) write(s, data, 0, n);
+  q.splice(0, 2);
+  s.bufferedAmount -= n;
+  s._moved = 1;
+  if (s._drainDue && !s.bufferedAmount) {
+    s._drainDue = 0;
+    if (s._ev.drain) s.emit('drain');
+  }
+  return h.length + n;
+}
+
+/** pull() in full: frames of any kind and size, cut to the budget. */
+function pullFrames(s: Connection, budget: number, write: Writer): number {
   var sent = 0, moved = 0, take, h, q = s._queue, op, data: Uint8Array, off, n, fin, frag = s._options.fragment;
   while (sent < budget) {
     if (!s._outHead && !s._outBody) {

@@ -1,0 +1,97 @@
+// What a connection costs on a real Espruino interpreter, with the module
+// required from Storage as on a board: blocks (JsVars) are counted exactly,
+// so the figures are bounded here (bench/espruino-memory.js prints them all,
+// with what the module and a started server take).
+//
+// Needs ESPRUINO (a Linux build of Espruino); pending without it.
+'use strict';
+const assert = require('assert');
+const path = require('path');
+const fs = require('fs');
+const { workDir, start, connect, roundTrip, close, freePort } = require('../bench/espruino-run');
+
+const ESPRUINO = process.env.ESPRUINO;
+const DIST = path.join(__dirname, '..', 'dist', 'espruino');
+
+// [bundle, most blocks an idle open connection may take]: measured here 97
+// (small) and 110 (full), each connection having echoed once, on a build
+// with an ESP32's 16,383 blocks (espruino-dev).
+const MODULES = [
+  ['web-socket-server.js', 110],
+  ['web-socket-server-full.js', 120]
+];
+const OPENED = 4;
+
+/** An echo app whose listeners are shared by every connection (a function
+ *  made per connection would be counted as the module's); "memory?" answers
+ *  the blocks in use after a garbage collection. */
+function app(port) {
+  return [
+    'var ws = require("web-socket-server");',
+    'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxConnections: 8});',
+    'function onMessage(m) { if (m == "memory?") { process.memory(); this.send(String(process.memory().usage)); } else this.send(m); }',
+    's.on("connection", function (c) { c.on("message", onMessage); });',
+    's.on("listening", function () { print("READY"); });',
+    's.start();',
+    ''
+  ].join('\n');
+}
+
+for (const [file, most] of MODULES) {
+  describe('memory on a real Espruino interpreter, from Storage [' + file + ']', function () {
+    this.timeout(60000);
+    let dir, run, probe, port;
+
+    before(async function () {
+      if (!ESPRUINO) return this.skip();
+      dir = workDir(ESPRUINO, path.join(DIST, file));
+      port = await freePort();
+      run = await start(ESPRUINO, dir, app(port));
+      // The first connection makes what is made once (the interpreter's
+      // built-ins it is the first to touch, the cached crypto module): not
+      // a connection's cost.
+      const first = await connect(port);
+      await roundTrip(first, Buffer.from('warm'));
+      await close(first);
+      probe = await connect(port);
+    });
+
+    after(function () {
+      if (run) run.stop();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const usage = async () => Number((await roundTrip(probe, Buffer.from('memory?'))).m.toString());
+
+    it('an idle open connection takes at most ' + most + ' blocks, and all of it is given back when it closes', async function () {
+      const before = await usage();
+      const open = [];
+      for (let k = 0; k < OPENED; k++) {
+        const w = await connect(port);
+        const { m } = await roundTrip(w, Buffer.from('hello ' + k));
+        assert.strictEqual(m.toString(), 'hello ' + k);
+        open.push(w);
+      }
+      const each = ((await usage()) - before) / OPENED;
+      assert.ok(each > 0 && each <= most, 'blocks per open connection: ' + each);
+      for (const w of open) await close(w);
+      // The server lets go of a socket when Espruino reports it closed, on
+      // an idle pass of its own: each answer is a pass later.
+      let now;
+      for (let k = 0; k < 20 && (now = await usage()) != before; k++);
+      assert.strictEqual(now, before, 'blocks in use after the connections closed, against before they opened');
+    });
+
+    it('100 more connections, opened, echoing and closed one after another, leave nothing behind', async function () {
+      const before = await usage();
+      for (let k = 0; k < 100; k++) {
+        const w = await connect(port);
+        await roundTrip(w, Buffer.from('cycle ' + k));
+        await close(w);
+      }
+      let now;
+      for (let k = 0; k < 20 && (now = await usage()) != before; k++);
+      assert.strictEqual(now, before, 'blocks in use after 100 cycles, against before');
+    });
+  });
+}
