@@ -24,94 +24,88 @@ export function statusText(status: number): string {
   return reasons[status] || (status < 400 ? 'OK' : 'Error');
 }
 
-/** A request the 'request' listeners answer: the connection is theirs
- *  until end(). It must make progress within closeTimeout. */
-export function serveHttp(s: Connection, req: Request): void {
-  s._head!._http = 1;
-  (req as any).url = req.path;
-  arm(s, s._options.closeTimeout, CLOSE_DUE);
-  s._server.emit('request', req, new Response(s, req.method == 'HEAD'));
-}
-
-/** The body bytes to queue: binary data as it is; a string as its bytes,
- *  or itself where strings are bytes. */
-function body(data: any): any {
-  var bytes = binaryView(data);
-  return bytes || (host._raw ? host._raw(String(data)) : made(host._bytes(String(data))));
-}
-
-export class Response {
+/** The response to a plain HTTP request, in the manner of Node's. */
+export interface Response {
   /** The status writeHead() was given, or that end() sends (default 200). */
   statusCode: number;
   /** writeHead() (or the first write) has fixed the status and headers. */
   headersSent: boolean;
-  /** @internal The status line and headers are in the queue. */
-  _headGone: boolean;
-  /** @internal */
-  _s: Connection;
-  /** @internal Headers set with setHeader(), by lower-cased name: [name, value]. */
-  _headers: { [lower: string]: string[] };
-  /** @internal A HEAD request: no body goes out. */
-  _noBody: boolean;
-
-  /** @internal */
-  constructor(s: Connection, noBody: boolean) {
-    this._s = s;
-    this._noBody = noBody;
-    this.statusCode = 200;
-    this.headersSent = this._headGone = false;
-    this._headers = {};
-  }
-
   /** Sets a response header (before the head goes out). */
-  setHeader(name: string, value: any): void {
-    this._headers[name.toLowerCase()] = [name, String(value)];
-  }
-
+  setHeader(name: string, value: any): void;
   /** Sets the status and headers. They go out with the first piece of the
    *  body (or at end(), with a Content-Length when end() has the whole
    *  body); `Connection: close` is always added. Without a Content-Length,
    *  the body ends with the connection. */
-  writeHead(status: number, headers?: { [name: string]: any }): void {
-    var r = this, k;
-    if (r.headersSent) return;
-    for (k in headers || {}) r.setHeader(k, headers![k]);
-    r.statusCode = status;
-    r.headersSent = true;
-  }
-
-  /** @internal Queues the status line and headers, once. */
-  _sendHead(length?: number): void {
-    var r = this, lines = '', k, h = r._headers;
-    if (r._headGone) return;
-    r._headGone = true;
-    if (length !== undefined && !h['content-length']) r.setHeader('Content-Length', length);
-    for (k in h) if (k != 'connection') lines += h[k][0] + ': ' + h[k][1] + '\r\n';
-    enqueue(r._s, RAW, made(host._bytes('HTTP/1.1 ' + r.statusCode + ' ' + statusText(r.statusCode) + '\r\n' + lines + 'Connection: close\r\n\r\n')));
-  }
-
+  writeHead(status: number, headers?: { [name: string]: any }): void;
   /** Queues a piece of the body: a string, bytes, or (on Espruino) a file
-   *  read from Storage. */
-  write(data: any): boolean {
-    var r = this;
-    if (r._s._state == CLOSED) return false;
-    r.headersSent = true;
-    r._sendHead();
-    if (!r._noBody && data != null && data.length !== 0) enqueue(r._s, RAW, body(data));
-    return true;
-  }
-
+   *  read from Storage. False once the connection is closed. */
+  write(data: any): boolean;
   /** Ends the response, with a last piece of the body; the connection
    *  closes once it has gone. A whole body given here gets a
    *  Content-Length. */
-  end(data?: any): void {
-    var r = this, s = r._s, b = data == null ? '' : body(data);
-    if (s._state == CLOSED) return;
-    r.headersSent = true;
-    r._sendHead(b.length);
-    if (!r._noBody && b.length) enqueue(s, RAW, b);
-    s._state = CLOSED;
-    s._head = undefined;
-    host._kick(s);
+  end(data?: any): void;
+}
+
+/**
+ * A request the 'request' listeners answer: the connection is theirs until
+ * end(). It must make progress within closeTimeout.
+ *
+ * The Response and its methods are made here, for each request, and let go
+ * with it: on a board, functions made when the module loads would hold
+ * memory for as long as it is loaded, in every app, pages or not.
+ */
+export function serveHttp(s: Connection, req: Request): void {
+  var noBody = req.method == 'HEAD', headGone = false, headers: { [lower: string]: string[] } = {}, r: Response;
+
+  /** The body bytes to queue: binary data as it is; a string as its bytes,
+   *  or itself where strings are bytes. */
+  function body(data: any): any {
+    return binaryView(data) || (host._raw ? host._raw(String(data)) : made(host._bytes(String(data))));
   }
+
+  /** Queues the status line and headers, once. */
+  function sendHead(length?: number): void {
+    var lines = '', k;
+    if (headGone) return;
+    headGone = true;
+    if (length !== undefined && !headers['content-length']) r.setHeader('Content-Length', length);
+    for (k in headers) if (k != 'connection') lines += headers[k][0] + ': ' + headers[k][1] + '\r\n';
+    enqueue(s, RAW, made(host._bytes('HTTP/1.1 ' + r.statusCode + ' ' + statusText(r.statusCode) + '\r\n' + lines + 'Connection: close\r\n\r\n')));
+  }
+
+  r = {
+    statusCode: 200,
+    headersSent: false,
+    setHeader: function (name: string, value: any) {
+      headers[name.toLowerCase()] = [name, String(value)];
+    },
+    writeHead: function (status: number, more?: { [name: string]: any }) {
+      var k;
+      if (r.headersSent) return;
+      for (k in more || {}) r.setHeader(k, more![k]);
+      r.statusCode = status;
+      r.headersSent = true;
+    },
+    write: function (data: any) {
+      if (s._state == CLOSED) return false;
+      r.headersSent = true;
+      sendHead();
+      if (!noBody && data != null && data.length !== 0) enqueue(s, RAW, body(data));
+      return true;
+    },
+    end: function (data?: any) {
+      var b = data == null ? '' : body(data);
+      if (s._state == CLOSED) return;
+      r.headersSent = true;
+      sendHead(b.length);
+      if (!noBody && b.length) enqueue(s, RAW, b);
+      s._state = CLOSED;
+      s._head = undefined;
+      host._kick(s);
+    }
+  };
+  s._head!._http = 1;
+  (req as any).url = req.path;
+  arm(s, s._options.closeTimeout, CLOSE_DUE);
+  s._server.emit('request', req, r);
 }

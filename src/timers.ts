@@ -2,7 +2,7 @@
 // then the close's, whichever is due. A timer is set with the connection as
 // its argument, so that none needs a closure.
 
-import { Connection, OPEN, TCP_CLOSED } from './record';
+import { Connection, OPEN, CLOSED, TCP_CLOSED } from './record';
 import { host } from './host';
 import { enqueue } from './outgoing/send-queue';
 import { PING, EMPTY } from './outgoing/frame-header';
@@ -30,9 +30,17 @@ export function arm(s: Connection, ms: number, purpose: number): void {
 function onTimer(s: Connection): void {
   var purpose = s._timerPurpose, o = s._options;
   s._timer = undefined;
-  if (purpose == PING_DUE) {
-    if (s._state == OPEN) enqueue(s, PING, EMPTY);
-    arm(s, o.pongTimeout, PONG_DUE);
-  } else if (purpose != HANDSHAKE_DUE && s._moved) arm(s, purpose == PONG_DUE ? o.pongTimeout : o.closeTimeout, purpose);
-  else host._destroy(s);
+  // Nothing here may throw out of a timer, where no one would catch it; a
+  // board out of memory for the ping cuts this connection alone (its
+  // 'close', 1006, follows).
+  try {
+    if (purpose == PING_DUE) {
+      if (s._state == OPEN) enqueue(s, PING, EMPTY);
+      arm(s, o.pongTimeout, PONG_DUE);
+    } else if (purpose != HANDSHAKE_DUE && s._moved) arm(s, purpose == PONG_DUE ? o.pongTimeout : o.closeTimeout, purpose);
+    else host._destroy(s);
+  } catch (e) {
+    s._state = CLOSED;
+    host._destroy(s);
+  }
 }

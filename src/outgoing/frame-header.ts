@@ -7,6 +7,9 @@ export var CONTINUATION = 0, TEXT = 1, BINARY = 2, CLOSE = 8, PING = 9, PONG = 1
 /** No bytes (one shared instance: nothing can change it). */
 export var EMPTY = new Uint8Array(0);
 
+/** The longest header: a 64-bit length. */
+export var MAX_HEADER = 10;
+
 /** The header of one frame carrying `length` payload bytes. */
 export function frameHeader(fin: boolean, opcode: number, length: number): Uint8Array {
   var n = length < 126 ? 2 : length < 65536 ? 4 : 10, h = new Uint8Array(n);

@@ -5,7 +5,7 @@
 
 import { Connection, OPEN, CLOSED, TCP_ENDING } from '../record';
 import { host } from '../host';
-import { frameHeader, TEXT, BINARY, PING, PONG } from './frame-header';
+import { frameHeader, MAX_HEADER, TEXT, BINARY, PING, PONG } from './frame-header';
 import { EXTRAS } from '../features';
 
 /** Raw bytes in the queue (an HTTP response): written as they are. */
@@ -69,7 +69,7 @@ export function pull(s: Connection, budget: number, write: Writer): number {
   if (s._outHead || s._outBody || s._pongFrames || s._pingFrame || s._state != OPEN || q.length > 2) return pullFrames(s, budget, write);
   if (!q.length) return s._drainDue ? pullFrames(s, budget, write) : 0;
   n = data.length;
-  if ((op != TEXT && op != BINARY) || s._queueOffset || (frag && n > frag) || n + 4 > budget) return pullFrames(s, budget, write);
+  if ((op != TEXT && op != BINARY) || s._queueOffset || (frag && n > frag) || n + MAX_HEADER > budget) return pullFrames(s, budget, write);
   h = frameHeader(true, op, n);
   write(s, h, 0, h.length);
   if (n) write(s, data, 0, n);

@@ -79,7 +79,13 @@ function writePiece(s: Link): void {
   s._writeTimer = undefined;
   if (s._busy) return;
   out = '';
-  r = pull(s, s._options.writeSize, put);
+  // (From a timer or 'drain': nothing may throw out of here.)
+  try {
+    r = pull(s, s._options.writeSize, put);
+  } catch (e) {
+    out = '';
+    return lost(s, e);
+  }
   // A piece that could not be made: the stream would be corrupt without it.
   if (out === undefined) {
     out = '';
