@@ -294,6 +294,81 @@ function app(port) {
     }
   });
 
+  it('serves a 20 KB page from Storage without copying it into RAM, while a WebSocket echoes', async function () {
+    // Its own interpreter: an app that answers every plain request with the
+    // Storage file, and tracks the lowest free memory from a timer.
+    const page = Buffer.from(Array.from({ length: 20 * 1024 }, (_, i) => 0x20 + ((i * 7) % 95)));
+    const pdir = fs.mkdtempSync(path.join(os.tmpdir(), 'espruino-page-'));
+    const pport = await freePort();
+    let pout = '', pexited = false, pproc;
+    const mainPort = port;
+    try {
+      fs.copyFileSync(BUNDLE, path.join(pdir, 'module.js'));
+      fs.writeFileSync(path.join(pdir, 'page.html'), page);
+      // The page goes into Storage 1 KB at a time: it is larger than this
+      // interpreter's free memory.
+      fs.writeFileSync(path.join(pdir, 'write.js'), 'var S = require("Storage"), f = require("fs");' +
+        'S.write("web-socket-server", f.readFileSync("module.js"));' +
+        'var p = E.openFile("page.html", "r"), n = 0, d;' +
+        'while ((d = p.read(1024)) !== undefined) { S.write("page.html", d, n, ' + page.length + '); n += d.length; }' +
+        'p.close(); quit();');
+      spawnSync(ESPRUINO_SMALL, ['write.js'], { cwd: pdir, stdio: 'ignore', timeout: 20000 });
+      fs.writeFileSync(path.join(pdir, 'app.js'), [
+        'var ws = require("web-socket-server");',
+        'var s = new ws.Server(' + JSON.stringify(Object.assign({ port: pport, receiveType: 'text/plain', sendType: 'text/plain' }, ESP8266)) + ');',
+        'var low = 1e9;',
+        'setInterval(function () { var f = process.memory(false).free; if (f < low) low = f; }, 20);',
+        's.on("request", function (req, res) { res.writeHead(200, {"Content-Type": "text/html"}); res.end(require("Storage").read("page.html")); });',
+        's.on("connection", function (c) { c.on("message", function (m) { c.send(m == "low?" ? String(low) : m); }); });',
+        's.on("listening", function () { print("READY"); });',
+        's.start();',
+        ''
+      ].join('\n'));
+      pproc = spawn(ESPRUINO_SMALL, ['app.js'], { cwd: pdir, stdio: ['pipe', 'pipe', 'pipe'] });
+      pproc.stdout.on('data', (d) => (pout += d.toString('latin1')));
+      pproc.on('exit', () => (pexited = true));
+      await until(() => /READY/.test(pout) || pexited, 'the app to listen', 10000);
+      assert.ok(!pexited, pout.slice(-1500));
+      // open() connects to `port`: this app's, for this test.
+      port = pport;
+      const w = await open({});
+      assert.ok(w.log.open, 'the WebSocket opens');
+      // The page, read in 2 KB steps, each after an echo.
+      let echoing = Promise.resolve();
+      const got = await new Promise((resolve, reject) => {
+        const sock = require('net').connect(pport, '127.0.0.1');
+        const parts = [];
+        let read = 0, next = 2048;
+        sock.on('connect', () => sock.write('GET / HTTP/1.1\r\nHost: board\r\n\r\n'));
+        sock.on('data', (d) => {
+          parts.push(d);
+          read += d.length;
+          if (read < next) return;
+          next += 2048;
+          sock.pause();
+          echoing = roundTrip(w, 'x'.repeat(100)).then(() => sock.resume(), reject);
+        });
+        sock.on('error', reject);
+        sock.on('close', () => resolve(Buffer.concat(parts)));
+      });
+      const head = got.subarray(0, got.indexOf('\r\n\r\n')).toString();
+      assert.match(head, /^HTTP\/1\.1 200 /);
+      assert.match(head, /content-length: 20480/i);
+      assert.ok(got.subarray(got.indexOf('\r\n\r\n') + 4).equals(page), 'the page arrived whole');
+      await echoing;
+      const low = +String((await roundTrip(w, 'low?')).m);
+      console.log('      a 20 KB page from Storage on ' + path.basename(ESPRUINO_SMALL) + ': lowest free ' + low + ' blocks while it was served');
+      // A copy of the page in RAM would take over 1,300 of the 1,700 blocks.
+      assert.ok(low > 200, 'the lowest free memory: ' + low + ' blocks');
+      assert.ok(!/MEMORY|Uncaught/.test(pout), pout.slice(-1500));
+      w.terminate();
+    } finally {
+      port = mainPort;
+      if (pproc && !pexited) pproc.kill('SIGKILL');
+      fs.rmSync(pdir, { recursive: true, force: true });
+    }
+  });
+
   it('left no uncaught error or memory error on the interpreter console', function () {
     assert.ok(!/Uncaught|MEMORY|Interrupted/.test(out), out.slice(-1500));
   });

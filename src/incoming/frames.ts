@@ -73,7 +73,7 @@ export function readFrames(s: Connection, b: Uint8Array, i: number): void {
 }
 
 /** The general parser: any frame, split anywhere, from b[i..]. */
-function parseFrames(s: Connection, b: Uint8Array, i: number): void {
+export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
   var n = b.length, st, x, op, end, total, max, buf, data, code, reason;
   for (;;) {
     if (s._state == CLOSED) return;

@@ -63,10 +63,17 @@ export function enqueue(s: Connection, op: number, data: Uint8Array): void {
  * queue of messages has emptied after a send() was refused or had to wait.
  */
 export function pull(s: Connection, budget: number, write: Writer): number {
-  // The common calls take a short way (see incoming/frames.ts for why it
-  // matters on a board): nothing to write, or one whole message that fits.
+  // In the middle of a frame, the general way at once; otherwise a short
+  // way for the common calls (see incoming/frames.ts for why it matters on
+  // a board).
+  return s._outHead || s._outBody ? pullFrames(s, budget, write) : pullMessage(s, budget, write);
+}
+
+/** pull() between frames: nothing to write, or one whole message that
+ *  fits, here; anything else in pullFrames. */
+function pullMessage(s: Connection, budget: number, write: Writer): number {
   var q = s._queue, op = q[0], data = q[1], n, h, frag = s._options.fragment;
-  if (s._outHead || s._outBody || s._pongFrames || s._pingFrame || s._state != OPEN || q.length > 2) return pullFrames(s, budget, write);
+  if (s._pongFrames || s._pingFrame || s._state != OPEN || q.length > 2) return pullFrames(s, budget, write);
   if (!q.length) return s._drainDue ? pullFrames(s, budget, write) : 0;
   n = data.length;
   if ((op != TEXT && op != BINARY) || s._queueOffset || (frag && n > frag) || n + MAX_HEADER > budget) return pullFrames(s, budget, write);
