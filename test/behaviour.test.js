@@ -125,8 +125,11 @@ for (const target of targets) {
         assert.strictEqual(m, 'first-second-third');
         const [e] = await client.messages.next();
         assert.strictEqual(e.toString(), 'first-second-third');
-        await delay(20);
-        assert.strictEqual(conn.messages.items.length, 1, 'exactly one message');
+        // A message sent after it comes next: nothing else was delivered.
+        client.send('after');
+        const [after] = await conn.messages.next();
+        assert.strictEqual(after, 'after');
+        assert.strictEqual(conn.messages.items.length, 2, 'exactly one message, then the next');
         assert.strictEqual(conn.errors.items.length, 0);
       });
     });

@@ -28,6 +28,10 @@ import { EXTRAS } from '../features';
 /** Where in a frame the parser is (_frameState). */
 export var HEADER = 0, LENGTH = 1, EXTENDED_LENGTH = 2, MASK_KEY = 3, PAYLOAD = 4;
 
+/** The first header byte's FIN bit, the second's MASK bit, and the 7-bit
+ *  lengths that say a 16-bit or a 64-bit length follows. */
+var FIN = 0x80, MASKED = 0x80, LENGTH_16 = 126, LENGTH_64 = 127;
+
 /** The reason given for invalid UTF-8 (1007). */
 export var INVALID = 'invalid UTF-8';
 
@@ -46,10 +50,11 @@ export function readFrames(s: Connection, b: Uint8Array, i: number): void {
   // it in this chunk, between messages: delivered as a view of the chunk.
   while (s._frameState == HEADER && !s._messageOp && s._state == OPEN && n - i > 5) {
     x = b[i];
-    length = b[i + 1] ^ 0x80;
+    // (Without the MASK bit, the length is over 127: the general parser fails it.)
+    length = b[i + 1] ^ MASKED;
     at = i + 6;
-    if ((x != 0x81 && x != 0x82) || length > 126) break;
-    if (length == 126) {
+    if ((x != (FIN | TEXT) && x != (FIN | BINARY)) || length >= LENGTH_64) break;
+    if (length == LENGTH_16) {
       length = (b[i + 2] << 8) | b[i + 3];
       at = i + 8;
     }
@@ -60,7 +65,7 @@ export function readFrames(s: Connection, b: Uint8Array, i: number): void {
     m[2] = b[at - 2];
     m[3] = b[at - 1];
     unmask(b, at, end, m, 0);
-    binary = x == 0x82;
+    binary = x == (FIN | BINARY);
     if (!binary && (x = asciiEnd(b, at, end)) < end && utf8Valid(0, b, x, end)) return fail(s, 1007, INVALID);
     i = end;
     if (EXTRAS) {

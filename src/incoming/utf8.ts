@@ -48,7 +48,6 @@ export function utf8Valid(state: number, b: Uint8Array, i: number, end: number):
   return n && n | (lo << 2) | (hi << 10);
 }
 
-
 /** Where the run of ASCII at b[i..end) ends. Byte by byte up to a word
  *  boundary (all of a short run), then by words, then the last bytes; its
  *  loops come first in the function, where they cost least (mask.ts). Text
