@@ -118,7 +118,7 @@ for (const target of targets) {
         for (const e of log) {
           if (!e.ok) assert.strictEqual(e.dropped, 0, 'a refused send dropped ' + e.dropped + ' queued message(s): ' + JSON.stringify(e));
         }
-        // The case: 600 then 1200 with maxQueue 1000.
+        // 600 bytes, then 1200, with maxQueue 1000.
         assert.strictEqual(log[0].ok, true);
         assert.strictEqual(log[1].ok, true, 'the 1200-byte message takes the place of the 600-byte one (or the queue was empty)');
         const accepted = log.filter((e) => e.ok).length;
