@@ -58,13 +58,19 @@ export function lost(s: Connection, e: any): void {
     if (message == NO_MEMORY) throw e;
     fail(s, 1011, message);
   } catch (again) {
-    if (s._state != CLOSED) {
+    // Out of memory, even this may fail: the connection is dropped first,
+    // and nothing thrown here leaves this function.
+    try {
+      host._destroy(s);
+      if (s._state != CLOSED) {
+        s._state = CLOSED;
+        err = new Error(message);
+        err.closeCode = 1006;
+        s.emit('error', err);
+      }
+    } catch (last) {
       s._state = CLOSED;
-      err = new Error(message);
-      err.closeCode = 1006;
-      s.emit('error', err);
     }
-    host._destroy(s);
   }
 }
 

@@ -39,7 +39,10 @@ var out: string | undefined = '';
 function onData(this: any, d: string): void {
   var s = links[socks.indexOf(this)], b;
   if (!s) return;
-  b = E.toUint8Array(d);
+  // (Short of memory, E.toUint8Array may throw as well as return undefined.)
+  try {
+    b = E.toUint8Array(d);
+  } catch (e) {}
   if (b) receive(s, b);
   else lost(s, new Error(NO_MEMORY));
   // What was sent while the chunk was read goes out now, not from a timer:
@@ -153,17 +156,30 @@ host._listen = function (server: Server, port: number) {
     // only while minFree blocks are free, and otherwise closed at once.
     // (process.memory(false) counts without a garbage collection: a pass
     // over the blocks, in C.)
-    var o = server._options;
-    if (server.sockets.length >= o.maxConnections) return sock.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    if (server._all.length > o.maxConnections && process.memory(false).free < o.minFree) return sock.end();
-    var s = new Socket(server, sock) as Link;
-    s._busy = 0;
-    s._big = '';
-    socks.push(sock);
-    links.push(s);
-    sock.on('data', onData);
-    sock.on('drain', onDrain);
-    sock.on('close', onGone);
+    var o = server._options, all = server._all, s: Link | undefined, i;
+    try {
+      if (server.sockets.length >= o.maxConnections) return sock.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (all.length > o.maxConnections && process.memory(false).free < o.minFree) return sock.end();
+      s = new Socket(server, sock) as Link;
+      s._busy = 0;
+      s._big = '';
+      socks.push(sock);
+      links.push(s);
+      sock.on('data', onData);
+      sock.on('drain', onDrain);
+      sock.on('close', onGone);
+    } catch (e) {
+      // No memory for a connection: whatever of it was made is let go, and
+      // the TCP connection is closed.
+      for (i = all.length - 1; i >= 0; i--) if (all[i]._sock === sock) gone(all[i]);
+      if ((i = socks.indexOf(sock)) >= 0) {
+        socks.splice(i, 1);
+        links.splice(i, 1);
+      }
+      try {
+        sock.end();
+      } catch (x) {}
+    }
   });
   listener = {
     _close: function () {
