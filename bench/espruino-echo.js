@@ -30,13 +30,19 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { ROOT, median, option, freePort, workDir, start, connect, roundTrip } = require('./espruino-run');
+const { ROOT, median, options, freePort, workDir, start, connect, roundTrip } = require('./espruino-run');
 
 const ESPRUINO = process.env.ESPRUINO;
-const ROUNDS = +option('rounds', 5);
-const MODULE = path.resolve(option('module', path.join(ROOT, 'dist', 'espruino', 'web-socket-server.js')));
-const COMPARE = option('compare', null);
-const BINARY = process.argv.includes('--binary');
+const OPTIONS = options({
+  rounds: ['string', '5'],
+  module: ['string', path.join(ROOT, 'dist', 'espruino', 'web-socket-server.js')],
+  compare: ['string', null],
+  binary: ['boolean', false]
+});
+const ROUNDS = +OPTIONS.rounds;
+const MODULE = path.resolve(OPTIONS.module);
+const COMPARE = OPTIONS.compare;
+const BINARY = OPTIONS.binary;
 const CASES = [
   // [label, bytes per message, sequential round trips]
   ['64 B', 64, 1000],

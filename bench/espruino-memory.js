@@ -65,14 +65,20 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { ROOT, delay, freePort, option, workDir, start, connect, roundTrip, close } = require('./espruino-run');
+const { ROOT, delay, freePort, options, workDir, start, connect, roundTrip, close } = require('./espruino-run');
 
 const ESPRUINO = process.env.ESPRUINO;
 const ESPRUINO_SMALL = process.env.ESPRUINO_SMALL;
-const CONNECTIONS = +option('connections', 4);
-const CYCLES = +option('cycles', 1000);
-const ECHO_CYCLES = +option('echo-cycles', CYCLES);
-const ROUNDS = +option('rounds', 20);
+const OPTIONS = options({
+  connections: ['string', '4'],
+  cycles: ['string', '1000'],
+  'echo-cycles': ['string', null],
+  rounds: ['string', '20']
+});
+const CONNECTIONS = +OPTIONS.connections;
+const CYCLES = +OPTIONS.cycles;
+const ECHO_CYCLES = OPTIONS['echo-cycles'] === null ? CYCLES : +OPTIONS['echo-cycles'];
+const ROUNDS = +OPTIONS.rounds;
 const TICK = 100;
 // The report after which the app makes its server.
 const SERVER_AT = 6;

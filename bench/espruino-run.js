@@ -8,6 +8,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
+const { parseArgs } = require('util');
 const WebSocket = require('ws');
 
 const ROOT = path.join(__dirname, '..');
@@ -19,10 +20,22 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** The value of `--name VALUE` on the command line, or `dflt`. */
-function option(name, dflt) {
-  const at = process.argv.indexOf('--' + name);
-  return at > 0 && at + 1 < process.argv.length ? process.argv[at + 1] : dflt;
+/** The command line's options, by Node's util.parseArgs: `spec` maps each
+ *  name to [type ('string' or 'boolean'), default]. An unknown option, or
+ *  one without its value, is an error that says so. */
+function options(spec) {
+  const parsed = {};
+  for (const name in spec) parsed[name] = { type: spec[name][0] };
+  let values;
+  try {
+    ({ values } = parseArgs({ options: parsed, strict: true, allowPositionals: false }));
+  } catch (e) {
+    console.error(path.basename(process.argv[1]) + ': ' + e.message);
+    process.exit(2);
+  }
+  const out = {};
+  for (const name in spec) out[name] = name in values ? values[name] : spec[name][1];
+  return out;
 }
 
 /** A folder of its own for one interpreter (the Linux build keeps Storage in
@@ -108,4 +121,4 @@ function close(w) {
   });
 }
 
-module.exports = { ROOT, delay, median, option, freePort, workDir, start, connect, roundTrip, close };
+module.exports = { ROOT, delay, median, options, freePort, workDir, start, connect, roundTrip, close };
