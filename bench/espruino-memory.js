@@ -214,10 +214,12 @@ async function echoEach(sockets) {
   }
 }
 
-/** Rows 1-5 for one module on ESPRUINO. */
-async function measure(module) {
-  const dir = workDir(ESPRUINO, module.file), port = await freePort();
-  const options = { port, receiveType: 'text/plain', sendType: 'text/plain', maxConnections: CONNECTIONS + 2 };
+/** Runs the app with options(port) on `exe`, the module `file` in its
+ *  Storage, and resolves with what measure(run, port) gives; the
+ *  interpreter's last output goes with an error, and the interpreter and its
+ *  folder are let go either way. */
+async function onInterpreter(exe, file, options, measure) {
+  const dir = workDir(exe, file), port = await freePort();
   let run;
   const end = () => {
     if (run) run.stop();
@@ -225,7 +227,19 @@ async function measure(module) {
   };
   undo.add(end);
   try {
-    run = await start(ESPRUINO, dir, app(options));
+    run = await start(exe, dir, app(options(port)));
+    return await measure(run, port);
+  } catch (e) {
+    throw new Error(e.message + (run ? '\n' + run.output().slice(-1500) : ''));
+  } finally {
+    end();
+    undo.delete(end);
+  }
+}
+
+/** Rows 1-5 for one module on ESPRUINO. */
+function measure(module) {
+  return onInterpreter(ESPRUINO, module.file, (port) => ({ port, receiveType: 'text/plain', sendType: 'text/plain', maxConnections: CONNECTIONS + 2 }), async (run, port) => {
     const r = { loaded: reports(run).loaded, each: [] };
     // 2: the server is made right after report SERVER_AT.
     const pre = least((await reported(run, SERVER_AT)).slice(1, SERVER_AT));
@@ -269,12 +283,7 @@ async function measure(module) {
     r.echoCyclesMs = Date.now() - t0;
     r.echoGrowth = (await settled(run, 0)).usage - cycled.usage;
     return r;
-  } catch (e) {
-    throw new Error(e.message + (run ? '\n' + run.output().slice(-1500) : ''));
-  } finally {
-    end();
-    undo.delete(end);
-  }
+  });
 }
 
 /** A 512-byte ASCII message, different for each client and round. */
@@ -285,16 +294,8 @@ function message(client, round) {
 }
 
 /** Row 6: the small module on ESPRUINO_SMALL with the ESP8266 defaults. */
-async function measureSmall() {
-  const dir = workDir(ESPRUINO_SMALL, MODULES[0].file), port = await freePort();
-  let run;
-  const end = () => {
-    if (run) run.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  undo.add(end);
-  try {
-    run = await start(ESPRUINO_SMALL, dir, app(Object.assign({ port, receiveType: 'text/plain', sendType: 'text/plain' }, ESP8266)));
+function measureSmall() {
+  return onInterpreter(ESPRUINO_SMALL, MODULES[0].file, (port) => Object.assign({ port, receiveType: 'text/plain', sendType: 'text/plain' }, ESP8266), async (run, port) => {
     const r = { loaded: reports(run).loaded };
     r.noConnection = (await settled(run, 0)).free;
     const a = await connect(port), b = await connect(port);
@@ -311,12 +312,7 @@ async function measureSmall() {
     await close(a);
     await close(b);
     return r;
-  } catch (e) {
-    throw new Error(e.message + (run ? '\n' + run.output().slice(-1500) : ''));
-  } finally {
-    end();
-    undo.delete(end);
-  }
+  });
 }
 
 /** What went wrong, on one line: the cause and the interpreter's last line. */

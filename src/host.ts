@@ -48,7 +48,7 @@ export var host: Host = {} as Host;
 export var NO_MEMORY = 'out of memory';
 
 /** A result of host._text, _bytes or _accept: undefined means the board
- *  could not get the memory (Espruino's E.toString returns undefined then). */
+ *  could not get the memory for it. */
 export function made<T>(v: T | undefined): T {
   if (v === undefined) throw new Error(NO_MEMORY);
   return v;
