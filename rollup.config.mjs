@@ -7,7 +7,7 @@ import terser from '@rollup/plugin-terser';
 import { statSync } from 'fs';
 
 /** The minifier's two passes. The first minifies; no object of ours has a
- *  getter. Private members (_name) are renamed; `of` is a reserved word on
+ *  getter; directives stay (Espruino's 'ram'). Private members (_name) are renamed; `of` is a reserved word on
  *  Espruino. The second moves every `var` to the top of its function:
  *  Espruino does not hoist them. (Hoisting in the first pass would keep
  *  constants such as OPEN = 1 as variables, which Espruino looks up by name
@@ -19,14 +19,14 @@ export const TERSER_PASSES = [
   {
     ecma: 5,
     toplevel: true,
-    compress: { passes: 2, pure_getters: true, reduce_funcs: false },
+    compress: { passes: 2, pure_getters: true, reduce_funcs: false, directives: false },
     mangle: { reserved: ['of'], properties: { regex: /^_[^_]/ } },
     format: { ascii_only: true, comments: false }
   },
   {
     ecma: 5,
     toplevel: true,
-    compress: { passes: 1, hoist_vars: true, pure_getters: true, reduce_funcs: false },
+    compress: { passes: 1, hoist_vars: true, pure_getters: true, reduce_funcs: false, directives: false },
     mangle: { reserved: ['of'] },
     format: { ascii_only: true, comments: false }
   }
@@ -55,6 +55,19 @@ function bundle(out, extras) {
         },
         load(id) {
           return id == '\0features' ? 'export var EXTRAS = ' + extras + ';' : null;
+        }
+      },
+      {
+        // Espruino keeps a function whose body starts with 'ram' in RAM,
+        // tokenised, though its module is in Storage: it then runs without
+        // reading its text from flash at every call (docs/design.md, Code in
+        // RAM). The word loops have it in both bundles; the functions every
+        // message passes through are marked 'ram if full': 'ram' in the full
+        // bundle, nothing in the small one, made for the ESP8266's memory.
+        name: 'ram',
+        transform(code, id) {
+          if (!/\.ts$/.test(id)) return null;
+          return { code: code.replace(/^( *)'ram if full';\n/gm, extras ? "$1'ram';\n" : ''), map: null };
         }
       },
       typescript({ tsconfig: './tsconfig.json', compilerOptions: { noEmit: false, declaration: false } }),

@@ -15,12 +15,23 @@
 // fresh interpreter; runs alternate (module, minimal, module, minimal, ...),
 // and the table gives the median ms per case and the ratio module / minimal.
 //
+// Each app runs twice over: with its code in Storage, as on a board (the
+// module required from Storage; the minimal app saved there and required),
+// and with its code in RAM (the module's text given to Modules.addCached, as
+// the Web IDE sends a module; the minimal app as the interpreter loads the
+// app file). The Linux interpreters read Storage through a file, with an
+// open, seek, read and close for every few bytes of code the interpreter
+// reads, and it reads a function's whole text at every call: there, code
+// from Storage runs several times slower than from RAM, and the two
+// placements show how much of a time is that. The script also prints the
+// blocks the module takes in each placement.
+//
 //   npm run build
 //   ESPRUINO=/path/to/espruino node bench/espruino-echo.js [--rounds N] [--module FILE] [--compare OTHER.js] [--binary]
 //
 // --rounds N     runs of each app (default 5)
 // --module FILE  the module to measure (default dist/espruino/web-socket-server.js)
-// --compare FILE another build of the module, in a third column (ratio to --module)
+// --compare FILE another build of the module, from Storage, in a last column (ratio to --module)
 // --binary       binary messages instead of text (the module then skips UTF-8 checks)
 //
 // The module runs with its defaults for this interpreter, except maxPayload
@@ -57,10 +68,17 @@ if (!ESPRUINO) {
   process.exit(0);
 }
 
-/** The module's echo app (the module from Storage). */
-function moduleApp(port) {
+/** The module's echo app: the module from Storage, or, given its `source`,
+ *  from RAM. It prints the blocks the module takes once loaded. */
+function moduleApp(port, source) {
   return [
-    'var ws = require("web-socket-server");',
+    'var before, ws;',
+    'function used() { process.memory(); return process.memory().usage; }',
+    'require("Storage");',
+    'before = used();',
+    source ? 'Modules.addCached("web-socket-server", ' + JSON.stringify(source) + ');' : '',
+    'ws = require("web-socket-server");',
+    'print("LOADED " + (used() - before));',
     'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxPayload: 65536, maxQueue: 8192});',
     's.on("connection", function (c) { c.on("message", function (m) { c.send(m); }); });',
     's.on("listening", function () { print("READY"); });',
@@ -69,7 +87,7 @@ function moduleApp(port) {
   ].join('\n');
 }
 
-/** The minimal echo app. */
+/** The minimal echo app, from RAM. */
 function minimalApp(port) {
   return `require("net").createServer(function (c) {
   var buf = "", open = false;
@@ -95,17 +113,24 @@ print("READY");
 `;
 }
 
+/** The minimal echo app, saved to Storage and required from there. */
+function minimalStorageApp(port) {
+  return 'require("Storage").write("minimal-echo", ' + JSON.stringify(minimalApp(port)) + ');\nrequire("minimal-echo");\n';
+}
+
 function payload(size) {
   if (BINARY) return Buffer.from(Array.from({ length: size }, (_, i) => (i * 131 + 7) & 255));
   return Buffer.from(Array.from({ length: size }, (_, i) => 0x20 + ((i * 31 + 5) % 95)));
 }
 
-/** One run on a fresh interpreter: ms per case. */
+/** One run on a fresh interpreter: ms per case (and the blocks the module
+ *  took, if the app says). */
 async function run(dir, app) {
   const port = await freePort();
   const r = await start(ESPRUINO, dir, app(port));
   try {
-    const w = await connect(port), ms = {};
+    const w = await connect(port), ms = {}, loaded = /LOADED (\d+)/.exec(r.output());
+    if (loaded) ms.loaded = +loaded[1];
     for (const [label, size, count] of CASES) {
       const data = payload(size);
       const t0 = process.hrtime.bigint();
@@ -125,25 +150,33 @@ async function run(dir, app) {
 }
 
 (async () => {
+  const source = fs.readFileSync(MODULE, 'utf8');
   const apps = [
-    { name: 'module', dir: workDir(ESPRUINO, MODULE), app: moduleApp },
-    { name: 'minimal', dir: workDir(ESPRUINO), app: minimalApp }
+    // (The table's ratios take the columns in this order.)
+    { name: 'module', place: 'Storage', dir: workDir(ESPRUINO, MODULE), app: (port) => moduleApp(port) },
+    { name: 'minimal', place: 'RAM', dir: workDir(ESPRUINO), app: minimalApp },
+    { name: 'module', place: 'RAM', dir: workDir(ESPRUINO), app: (port) => moduleApp(port, source) },
+    { name: 'minimal', place: 'Storage', dir: workDir(ESPRUINO), app: minimalStorageApp }
   ];
-  if (COMPARE) apps.push({ name: 'compare', dir: workDir(ESPRUINO, path.resolve(COMPARE)), app: moduleApp });
+  if (COMPARE) apps.push({ name: 'compare', place: 'Storage', dir: workDir(ESPRUINO, path.resolve(COMPARE)), app: (port) => moduleApp(port) });
   try {
     const times = apps.map(() => []);
     for (let k = 0; k < ROUNDS; k++) for (let i = 0; i < apps.length; i++) times[i].push(await run(apps[i].dir, apps[i].app));
     console.log('Echo on ' + ESPRUINO + ', ' + (BINARY ? 'binary' : 'text') + ' messages, one connection, sequential round trips;');
     console.log('ms per case, median of ' + ROUNDS + ' alternating runs, each on a fresh interpreter');
-    console.log('  module:  ' + path.relative(process.cwd(), MODULE) + ', from Storage');
-    console.log('  minimal: the minimal echo app (see the header of ' + path.relative(process.cwd(), __filename) + ')');
+    console.log('  module:  ' + path.relative(process.cwd(), MODULE) + ', its code in Storage (as on a board) or in RAM (Modules.addCached)');
+    console.log('  minimal: the minimal echo app (see the header of ' + path.relative(process.cwd(), __filename) + '), in RAM or in Storage');
     if (COMPARE) console.log('  compare: ' + path.relative(process.cwd(), path.resolve(COMPARE)) + ', from Storage');
+    console.log('  blocks the module takes once loaded: ' + apps.map((a, i) => a.name == 'minimal' ? '' : a.name + ' from ' + a.place + ' ' +
+      median(times[i].map((t) => t.loaded))).filter(Boolean).join(', '));
     console.log('');
-    console.log('case                 ' + apps.map((a) => a.name.padStart(9)).join('') + '   module/minimal' + (COMPARE ? '   compare/module' : ''));
-    for (const [label, size, count] of CASES) {
+    console.log('                     ' + apps.map((a) => a.name.padStart(9)).join('') + '   module Storage  module Storage     module RAM' + (COMPARE ? '   compare/module' : ''));
+    console.log('case                 ' + apps.map((a) => a.place.padStart(9)).join('') + '  / minimal RAM  / min. Storage  / minimal RAM');
+    for (const [label, , count] of CASES) {
       const m = times.map((ts) => median(ts.map((t) => t[label])));
       console.log((count + ' x ' + label).padEnd(21) + m.map((x) => x.toFixed(0).padStart(9)).join('') +
-        ((m[0] / m[1]).toFixed(2) + 'x').padStart(17) + (COMPARE ? ((m[2] / m[0]).toFixed(2) + 'x').padStart(17) : ''));
+        ((m[0] / m[1]).toFixed(2) + 'x').padStart(15) + ((m[0] / m[3]).toFixed(2) + 'x').padStart(16) + ((m[2] / m[1]).toFixed(2) + 'x').padStart(15) +
+        (COMPARE ? ((m[4] / m[0]).toFixed(2) + 'x').padStart(17) : ''));
     }
     console.log('');
     console.log('per round trip (ms):');

@@ -55,7 +55,9 @@ Options:
   --baud N       Serial baud rate (default ${up.DEFAULT_BAUD}; ignored for USB and TCP).
   --module FILE  Module file to install (default dist/espruino/web-socket-server.js).
   --full         Install dist/espruino/web-socket-server-full.js, the module with
-                 the optional features, as "${NAME}".
+                 the optional features and its message path in RAM (faster, about
+                 170 blocks more: for an ESP32, a Pico or an Espruino WiFi), as
+                 "${NAME}".
   --file NAME:PATH
                  Also write the file PATH into Storage as NAME (at most 28
                  characters), for example a page:

@@ -34,6 +34,7 @@ export function off(this: Emitter, event: string, fn: Function): Emitter {
 }
 
 export function emit(this: Emitter, event: string, a?: any, b?: any): boolean {
+  'ram if full';
   var list = this._ev[event], n = list ? list.length : 0, i = 0;
   // A copy, as listeners may add or remove listeners; not for the one
   // listener most events have.

@@ -50,6 +50,7 @@ export var NO_MEMORY = 'out of memory';
 /** A result of host._text, _bytes or _accept: undefined means the board
  *  could not get the memory for it. */
 export function made<T>(v: T | undefined): T {
+  'ram if full';
   if (v === undefined) throw new Error(NO_MEMORY);
   return v;
 }

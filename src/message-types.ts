@@ -25,6 +25,7 @@ export var supportedSendTypes = supportedReceiveTypes;
 
 /** The bytes of binary data, as a Uint8Array view; null for anything else. */
 export function binaryView(v: any): Uint8Array | null {
+  'ram if full';
   if (v instanceof Uint8Array) return v;
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (v && v.buffer instanceof ArrayBuffer && typeof v.byteLength == 'number') {
@@ -37,6 +38,7 @@ export function binaryView(v: any): Uint8Array | null {
  *  copy); anything else as the UTF-8 bytes of its text. Throws NO_MEMORY
  *  where the board has no memory for them. */
 export function toWire(type: string, v: any): Uint8Array {
+  'ram if full';
   var bytes, text;
   // (Strings first: they are most of what is sent.)
   if (typeof v == 'string' && type != JSON_TYPE) text = v;
@@ -48,11 +50,13 @@ export function toWire(type: string, v: any): Uint8Array {
 
 /** Does a value go out in a binary frame? */
 export function isBinaryFrame(type: string, v: any, options?: { binary?: boolean }): boolean {
+  'ram if full';
   return type == OCTETS || !!(options && options.binary) || (typeof v != 'string' && !!binaryView(v));
 }
 
 /** The value to deliver for a received message. */
 export function toValue(type: string, data: Uint8Array, binary: boolean): any {
+  'ram if full';
   if (binary || type == OCTETS) return data;
   var s = made(host._text(data));
   if (type != JSON_TYPE) return s;

@@ -19,10 +19,11 @@ import { EXTRAS } from './features';
  * board only what runs costs memory.)
  */
 export function checkOptions(given: any): Options {
+  // An option that is off unless given (origins, path, verify, protocols,
+  // sslTls and its PFX file) is no field at all: on a board each field
+  // costs a block or two for as long as the server runs.
   var limits: any = host._defaults(), o: any = {
-    hostInterface: 'localhost', port: 80, receiveType: JSON_TYPE, sendType: JSON_TYPE, queuePolicy: 'fail',
-    origins: undefined, path: undefined, verify: undefined, protocols: undefined,
-    sslTls: false, pfxKeyCertPath: '', pfxKeyCertPassword: ''
+    hostInterface: 'localhost', port: 80, receiveType: JSON_TYPE, sendType: JSON_TYPE
   }, kinds: any = {
     // What each option takes; the limits are whole numbers, 0 or more.
     hostInterface: 's', port: 'p', receiveType: 't', sendType: 't', queuePolicy: 'q', writeSize: '+',
@@ -56,6 +57,8 @@ export function checkOptions(given: any): Options {
     return typeof v == 'number' && v % 1 == 0 && v >= (kind == '+' ? 1 : 0) && (kind == 'p' ? v <= 65535 : kind == 'n' || kind == '+');
   }
 
+  // (The small module has one queue policy, and never reads it.)
+  if (EXTRAS) o.queuePolicy = 'fail';
   for (k in limits) {
     o[k] = limits[k];
     if (!kinds[k]) kinds[k] = 'n';

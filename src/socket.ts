@@ -9,7 +9,7 @@ import { Connection, Owner, Options, Request, OPEN, CLOSED, TCP_OPEN, TCP_CLOSED
 import { on, off, emit } from './emitter';
 import { host, made, NO_MEMORY } from './host';
 import { enqueue, clearQueue, unstarted } from './outgoing/send-queue';
-import { TEXT, BINARY, PING } from './outgoing/frame-header';
+import { TEXT, BINARY, PING, EMPTY } from './outgoing/frame-header';
 import { startClose, lost } from './connection';
 import { arm, HANDSHAKE_DUE } from './timers';
 import { binaryView, toWire, isBinaryFrame } from './message-types';
@@ -84,16 +84,16 @@ export class Socket {
    *  queue empty is always taken, whatever its size: maxQueue bounds what
    *  waits behind it. */
   send(data: any, options?: { binary?: boolean }): boolean {
-    var s = this, type = s._options.sendType, bytes;
-    if (s._state != OPEN) return refused(s);
+  'ram if full';
+    var s = this, type = s._options.sendType, bytes: Uint8Array = EMPTY;
     try {
-      bytes = toWire(type, data);
+      // (Not converted for a socket that is not open: offer() refuses it.)
+      if (s._state == OPEN) bytes = toWire(type, data);
     } catch (e) {
       // JSON.stringify's errors (a cycle, say) are the caller's; no memory
-      // for the bytes fails this connection alone.
+      // for the bytes fails this connection alone (and offer() refuses).
       if (!e || (e as Error).message != NO_MEMORY) throw e;
       lost(s, e);
-      return refused(s);
     }
     return offer(s, bytes, isBinaryFrame(type, data, options));
   }
@@ -125,13 +125,13 @@ export class Socket {
   }
 }
 
-var proto: any = Socket.prototype;
-proto.on = on;
-proto.off = proto.removeListener = off;
-proto.emit = emit;
+// (Not through a variable: on a board, one kept for as long as the module is.)
+(Socket.prototype as any).on = on;
+(Socket.prototype as any).off = (Socket.prototype as any).removeListener = off;
+(Socket.prototype as any).emit = emit;
 
 if (EXTRAS) {
-  proto.ping = function (this: Socket, data?: any): boolean {
+  (Socket.prototype as any).ping = function (this: Socket, data?: any): boolean {
     var p = binaryView(data) || made(host._bytes(data === undefined ? '' : String(data)));
     if (p.length > 125) throw new TypeError('ping over 125 bytes');
     if (this._state != OPEN) return false;
@@ -139,7 +139,7 @@ if (EXTRAS) {
     return true;
   };
 
-  proto.stats = function (this: Socket): SocketStats {
+  (Socket.prototype as any).stats = function (this: Socket): SocketStats {
     var s = this;
     return { received: s._received, sent: s._sent, refused: s._refused, dropped: s._dropped, bufferedAmount: s.bufferedAmount };
   };
@@ -152,28 +152,26 @@ if (EXTRAS) {
  * send() and the server's broadcast().)
  */
 export function offer(s: Socket, bytes: Uint8Array, binary: boolean): boolean {
-  var max = s.maxQueue, queued = s.bufferedAmount, kept;
-  if (s._state != OPEN) return refused(s);
-  if (max && queued && queued + bytes.length > max) {
+  'ram if full';
+  var max = s.maxQueue, queued = s.bufferedAmount, taken = s._state == OPEN, kept;
+  if (taken && max && queued && queued + bytes.length > max) {
     // 'latest' drops the queued messages that have not started to go out,
     // but only when that makes room for this one.
     kept = EXTRAS && s.queuePolicy == 'latest' ? queued - unstarted(s, false) : queued;
     if (kept && kept + bytes.length > max) {
+      taken = false;
       s._drainDue = 1;
       if (EXTRAS && s.queuePolicy == 'close') startClose(s, 1013, made(host._bytes('send queue full')));
-      return refused(s);
-    }
-    if (EXTRAS && kept < queued) unstarted(s, true);
+    } else if (EXTRAS && kept < queued) unstarted(s, true);
   }
-  enqueue(s, binary ? BINARY : TEXT, bytes);
-  if (EXTRAS) s._sent++;
-  // 'drain' will say when what waits in the queue has gone.
-  s._drainDue = 1;
-  return true;
-}
-
-/** send() did not take a message. */
-function refused(s: Socket): boolean {
-  if (EXTRAS) s._refused++;
-  return false;
+  if (taken) {
+    enqueue(s, binary ? BINARY : TEXT, bytes);
+    // 'drain' will say when what waits in the queue has gone.
+    s._drainDue = 1;
+  }
+  if (EXTRAS) {
+    if (taken) s._sent++;
+    else s._refused++;
+  }
+  return taken;
 }

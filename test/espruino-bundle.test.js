@@ -12,10 +12,14 @@ const acorn = require('acorn');
 const dist = path.join(__dirname, '..', 'dist', 'espruino');
 
 /** The bundles and their size ceilings in bytes, a little above their
- *  sizes (bench/README.md), so that growth is a decision, not an accident. */
+ *  sizes (bench/README.md), so that growth is a decision, not an accident;
+ *  and how many of their functions Espruino keeps in RAM (a 'ram'
+ *  directive): the four with the loops over a payload's bytes and words in
+ *  both, and in the full bundle also the 19 every message passes through
+ *  (docs/design.md, Code in RAM). */
 const BUNDLES = [
-  { file: 'web-socket-server.js', ceiling: 17408 },
-  { file: 'web-socket-server-full.js', ceiling: 18944 }
+  { file: 'web-socket-server.js', ceiling: 17408, inRam: 4 },
+  { file: 'web-socket-server-full.js', ceiling: 18944, inRam: 23 }
 ];
 
 function isFunction(n) {
@@ -31,6 +35,23 @@ function walk(node, visit, parent) {
     if (Array.isArray(v)) v.forEach((c) => walk(c, visit, node));
     else if (v && typeof v.type == 'string') walk(v, visit, node);
   }
+}
+
+/** The functions whose body starts with the directive 'ram', and of them
+ *  those with a loop. */
+function ramFunctions(src) {
+  const all = [], looping = [];
+  walk(acorn.parse(src, { ecmaVersion: 5 }), (n) => {
+    if (!isFunction(n) || !n.body.body.some((x) => x.directive == 'ram')) return;
+    all.push(n.start);
+    let loops = false;
+    walk(n.body, (x) => {
+      if (/^(For|While|DoWhile)Statement$/.test(x.type)) loops = true;
+      return !isFunction(x) || x === n.body;
+    });
+    if (loops) looping.push(n.start);
+  });
+  return { all, looping };
 }
 
 /** Names read or written, in a function body or the program, before their
@@ -125,6 +146,13 @@ for (const b of BUNDLES) {
 
     it('makes no function anew each time another runs (no function expression called inside a function)', function () {
       assert.deepStrictEqual(immediateCallsInFunctions(src), []);
+    });
+
+    it('keeps ' + b.inRam + ' functions in RAM, among them the 4 that loop over payloads; no build marker is left', function () {
+      const ram = ramFunctions(src);
+      assert.strictEqual(ram.all.length, b.inRam, 'functions with a ram directive');
+      assert.ok(ram.looping.length >= 4, 'of them with a loop: ' + ram.looping.length);
+      assert.ok(!/ram if full/.test(src), 'a ram if full marker is left');
     });
 
     it('never names a variable `of` (a reserved word on Espruino)', function () {

@@ -1,7 +1,7 @@
-// What a connection costs on a real Espruino interpreter, with the module
-// required from Storage as on a board: blocks (JsVars) are counted exactly,
-// so the figures are bounded here (bench/espruino-memory.js prints them all,
-// with what the module and a started server take).
+// What the module, a server and a connection cost on a real Espruino
+// interpreter, with the module required from Storage as on a board: blocks
+// (JsVars) are counted exactly, so the figures are bounded here
+// (bench/espruino-memory.js prints them all).
 //
 // Needs ESPRUINO (a Linux build of Espruino); pending without it.
 'use strict';
@@ -35,6 +35,60 @@ function app(port) {
     's.start();',
     ''
   ].join('\n');
+}
+
+// [bundle, most blocks the module may take once required from Storage, most
+// a started server may take beyond it]: measured here 559 and 89 (small),
+// 731 and 92 (full, which keeps the code of its message path in RAM), on
+// espruino-dev.
+const LOADED = [
+  ['web-socket-server.js', 565, 95],
+  ['web-socket-server-full.js', 740, 100]
+];
+
+/** An app that prints the blocks the module takes once required, then
+ *  those a started server takes beyond it (its options, lists, the
+ *  interpreter's listening socket, the app's 'listening' listener), after
+ *  'listening', on a later turn of the event loop. */
+function loadApp(port) {
+  return [
+    'var before, loaded, ws, s;',
+    'function used() { process.memory(); return process.memory().usage; }',
+    'function report() { print("MEMORY " + loaded + " " + (used() - before - loaded)); print("READY"); }',
+    'function onListening() { setTimeout(report, 0); }',
+    // (Storage is required once first, so that the interpreter's list of
+    // loaded modules exists before the count.)
+    'require("Storage");',
+    'before = used();',
+    'ws = require("web-socket-server");',
+    'loaded = used() - before;',
+    's = new ws.Server({port: ' + port + '});',
+    's.on("listening", onListening);',
+    's.start();',
+    ''
+  ].join('\n');
+}
+
+for (const [file, module, server] of LOADED) {
+  describe('the module and a server on a real Espruino interpreter, from Storage [' + file + ']', function () {
+    this.timeout(60000);
+
+    it('the module takes at most ' + module + ' blocks, and a started server at most ' + server + ' more', async function () {
+      if (!ESPRUINO) return this.skip();
+      const dir = workDir(ESPRUINO, path.join(DIST, file));
+      let run;
+      try {
+        run = await start(ESPRUINO, dir, loadApp(await freePort()));
+        const m = /MEMORY (\d+) (\d+)/.exec(run.output());
+        assert.ok(m, 'the app printed no figures:\n' + run.output().slice(-500));
+        assert.ok(+m[1] > 0 && +m[1] <= module, 'blocks of the module: ' + m[1]);
+        assert.ok(+m[2] > 0 && +m[2] <= server, 'blocks of a started server: ' + m[2]);
+      } finally {
+        if (run) run.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
 }
 
 for (const [file, most] of MODULES) {

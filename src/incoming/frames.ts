@@ -45,6 +45,7 @@ export var FIRST_BUFFER = 16384;
 /** Reads frames from b[i..], until its end or until the connection closes
  *  (a protocol error, or the peer's close frame). */
 export function readFrames(s: Connection, b: Uint8Array, i: number): void {
+  'ram if full';
   var n = b.length, x, length, at, end, m = s._mask, binary;
   // A final, masked text or binary frame with a 7- or 16-bit length, all of
   // it in this chunk, between messages: delivered as a view of the chunk.
@@ -148,14 +149,16 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
         // The last frame of a message.
         op = s._messageOp;
         if (op == TEXT && s._utf8) return fail(s, 1007, INVALID);
-        data = s._messageBuf ? s._messageBuf.subarray(0, s._messageLength) : EMPTY;
+        data = toValue(s._options.receiveType, s._messageBuf ? s._messageBuf.subarray(0, s._messageLength) : EMPTY, op == BINARY);
         s._messageOp = s._messageLength = s._messageCap = 0;
-        s._messageBuf = undefined;
+        // Text is a string now: its buffer is let go before the handler
+        // runs, which on a board is the memory the handler has to work with.
+        s._messageBuf = buf = undefined;
         if (EXTRAS) {
           s._received++;
           s._lastMessageAt = Date.now();
         }
-        s.emit('message', toValue(s._options.receiveType, data, op == BINARY), op == BINARY);
+        s.emit('message', data, op == BINARY);
       }
       continue;
     }

@@ -7,7 +7,8 @@
 // On Espruino each pass of a loop costs in proportion to how far the loop
 // starts into its function's text (the interpreter reads its way back there
 // from the function's start, from flash for a module in Storage), so the
-// loop over the words is a function of its own, and starts at once.
+// loop over the words is a function of its own, and starts at once. Both
+// functions are kept in RAM ('ram': see docs/design.md, Code in RAM).
 
 var word = new Uint8Array(4);
 var word32 = new Uint32Array(word.buffer);
@@ -17,6 +18,7 @@ var word32 = new Uint32Array(word.buffer);
  * Returns the mask position after the last byte, for the next piece.
  */
 export function unmask(b: Uint8Array, i: number, end: number, mask: Uint8Array, phase: number): number {
+  'ram';
   // Byte by byte: all of a short run; of a long one, up to its first word.
   while (i < end && (end - i < 32 || (b.byteOffset + i) & 3)) b[i++] ^= mask[phase++ & 3];
   if (i < end) {
@@ -33,5 +35,6 @@ export function unmask(b: Uint8Array, i: number, end: number, mask: Uint8Array, 
 
 /** XORs the first n words of w with m. */
 function xorWords(w: Uint32Array, m: number, n: number): void {
+  'ram';
   while (n) w[--n] ^= m;
 }

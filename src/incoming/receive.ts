@@ -10,6 +10,7 @@ import { readFrames, parseFrames } from './frames';
  *  as messages: the caller must not reuse it. Never throws: should the core
  *  throw (a bug, or a board out of memory), it costs this connection only. */
 export function receive(s: Connection, b: Uint8Array): void {
+  'ram if full';
   try {
     if (s._head && s._state == CONNECTING) readHandshake(s, b);
     // Inside a frame or a message, the short way could not take it: the

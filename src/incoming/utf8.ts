@@ -54,6 +54,7 @@ export function utf8Valid(state: number, b: Uint8Array, i: number, end: number):
  *  that is all ASCII, most of what a board gets, needs nothing more than
  *  this. */
 export function asciiEnd(b: Uint8Array, i: number, end: number): number {
+  'ram';
   while (i < end && b[i] < 0x80 && ((b.byteOffset + i) & 3 || end - i < 8)) i++;
   if (i < end && b[i] < 0x80 && b.byteOffset + i < 65536) i += asciiWords(new Uint32Array(b.buffer, b.byteOffset + i, (end - i) >> 2), (end - i) >> 2) << 2;
   while (i < end && b[i] < 0x80 && end - i < 4) i++;
@@ -61,8 +62,9 @@ export function asciiEnd(b: Uint8Array, i: number, end: number): number {
 }
 
 /** How many words of w, from the first, are all ASCII (at most n). A function
- *  of its own, its loop first: see mask.ts. */
+ *  of its own, its loop first, kept in RAM like asciiEnd: see mask.ts. */
 function asciiWords(w: Uint32Array, n: number): number {
+  'ram';
   var j = 0;
   while (j < n && !(w[j] & 0x80808080)) j++;
   return j;

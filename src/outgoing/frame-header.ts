@@ -12,6 +12,7 @@ export var MAX_HEADER = 10;
 
 /** The header of one frame carrying `length` payload bytes. */
 export function frameHeader(fin: boolean, opcode: number, length: number): Uint8Array {
+  'ram if full';
   var n = length < 126 ? 2 : length < 65536 ? 4 : 10, h = new Uint8Array(n);
   h[0] = (fin ? 0x80 : 0) | opcode;
   h[1] = n < 4 ? length : n < 10 ? 126 : 127;

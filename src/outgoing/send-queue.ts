@@ -34,6 +34,7 @@ export type Writer = (c: any, data: Uint8Array, start: number, end: number) => v
  *  a PING or PONG for the next frame boundary (a ping in place of one
  *  waiting). Tells the target. */
 export function enqueue(s: Connection, op: number, data: Uint8Array): void {
+  'ram if full';
   var f, old, both;
   if (op == PING || op == PONG) {
     f = new Uint8Array(2 + data.length);
@@ -63,6 +64,7 @@ export function enqueue(s: Connection, op: number, data: Uint8Array): void {
  * queue of messages has emptied after a send() was refused or had to wait.
  */
 export function pull(s: Connection, budget: number, write: Writer): number {
+  'ram if full';
   // In the middle of a frame, the general way at once; otherwise a short
   // way for the common calls (see incoming/frames.ts for why it matters on
   // a board).
@@ -72,6 +74,7 @@ export function pull(s: Connection, budget: number, write: Writer): number {
 /** pull() between frames: nothing to write, or one whole message that
  *  fits, here; anything else in pullFrames. */
 function pullMessage(s: Connection, budget: number, write: Writer): number {
+  'ram if full';
   var q = s._queue, op = q[0], data = q[1], n, h, frag = s._options.fragment;
   if (s._pongFrames || s._pingFrame || s._state != OPEN || q.length > 2) return pullFrames(s, budget, write);
   if (!q.length) return s._drainDue ? pullFrames(s, budget, write) : 0;

@@ -30,13 +30,13 @@ interface Link extends Socket {
 }
 
 var net = require('net');
-var board = process.env.BOARD || '', small = board.indexOf('ESP8266') >= 0, esp32 = board.indexOf('ESP32') >= 0, pico = board.indexOf('PICO_R1') >= 0;
 /** Each Espruino socket, and its Socket at the same index. */
 var socks: any[] = [], links: Link[] = [];
 /** The bytes of the write being made (writePiece fills it through put, at once). */
 var out: string | undefined = '';
 
 function onData(this: any, d: string): void {
+  'ram if full';
   var s = links[socks.indexOf(this)], b;
   if (!s) return;
   // (Short of memory, E.toUint8Array may throw as well as return undefined.)
@@ -54,6 +54,7 @@ function onData(this: any, d: string): void {
 }
 
 function onDrain(this: any): void {
+  'ram if full';
   var s = links[socks.indexOf(this)];
   if (s) {
     s._busy = 0;
@@ -78,6 +79,7 @@ function onGone(this: any): void {
  *  locked so often that Espruino's 4-bit lock count saturates, and an
  *  object locked 15 times is never freed. */
 function writePiece(s: Link): void {
+  'ram if full';
   var sock = s._sock, r;
   s._writeTimer = undefined;
   if (s._busy) return;
@@ -106,6 +108,7 @@ function writePiece(s: Link): void {
 }
 
 function put(s: Link, d: Uint8Array, start: number, end: number): void {
+  'ram if full';
   // Espruino cannot make a view that starts past byte 65535 of a buffer,
   // so pieces from further in are cut from a string of the whole message.
   // The send queue hands out one message's bytes in order up to its end, so
@@ -137,6 +140,7 @@ host._accept = function (key: string) {
 host._timer = setTimeout;
 host._cancel = clearTimeout;
 host._kick = function (s: Link) {
+  'ram if full';
   if (!s._busy && s._writeTimer === undefined) s._writeTimer = setTimeout(writePiece, 0, s);
 };
 host._destroy = function (s: Link) {
@@ -206,7 +210,10 @@ host._listen = function (server: Server, port: number) {
 // another echoes, fit; two echoing 1 KB messages at once ran out of memory.
 // Pico (5,100): three echoing 6 KB messages fit, 8 KB did not.
 host._defaults = function (): Limits {
-  var write = small ? 268 : 536;
+  // (Worked out here, once per server, rather than kept for as long as the
+  // module is loaded.)
+  var board = process.env.BOARD || '', small = board.indexOf('ESP8266') >= 0, esp32 = board.indexOf('ESP32') >= 0,
+    pico = board.indexOf('PICO_R1') >= 0, write = small ? 268 : 536;
   return {
     maxPayload: small ? 512 : pico ? 4096 : 8192,
     maxFragments: small ? 16 : 64,

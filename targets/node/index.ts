@@ -144,7 +144,7 @@ function listenOn(server: Server, listener: NodeListener, port: number, addresse
   };
   if (listener._closed) return;
   try {
-    srv = o.sslTls ? tls.createServer({ pfx: fs.readFileSync(o.pfxKeyCertPath), passphrase: o.pfxKeyCertPassword }, accept) :
+    srv = o.sslTls ? tls.createServer({ pfx: fs.readFileSync(o.pfxKeyCertPath!), passphrase: o.pfxKeyCertPassword }, accept) :
       net.createServer(accept);
   } catch (e: any) {
     e.message = 'cannot serve TLS with ' + o.pfxKeyCertPath + ': ' + e.message;
