@@ -23,7 +23,7 @@
 // open, seek, read and close for every few bytes of code the interpreter
 // reads, and it reads a function's whole text at every call: there, code
 // from Storage runs several times slower than from RAM, and the two
-// placements show how much of a time is that. The script also prints the
+// placements show how much of a time that is. The script also prints the
 // blocks the module takes in each placement.
 //
 //   npm run build
