@@ -7,11 +7,12 @@ import terser from '@rollup/plugin-terser';
 import { statSync } from 'fs';
 
 /** The minifier's two passes. The first minifies; no object of ours has a
- *  getter; directives stay (Espruino's 'ram'). Private members (_name) are renamed; `of` is a reserved word on
- *  Espruino. The second moves every `var` to the top of its function:
- *  Espruino does not hoist them. (Hoisting in the first pass would keep
- *  constants such as OPEN = 1 as variables, which Espruino looks up by name
- *  each time, instead of inlining them.) In both, reduce_funcs: false keeps
+ *  getter; directives stay (Espruino's 'ram'). Private members (_name) are
+ *  renamed; `of` is a reserved word on Espruino. The second moves every
+ *  `var` to the top of its function: Espruino does not hoist them.
+ *  (Hoisting in the first pass would keep constants such as OPEN = 1 as
+ *  variables, which Espruino looks up by name each time, instead of
+ *  inlining them.) In both, reduce_funcs: false keeps
  *  a function used once from being pasted where it is called as a function
  *  expression: Espruino would make it, copying its code, at every call (20%
  *  slower small round trips on the interpreter, for 137 bytes saved). */

@@ -69,6 +69,7 @@ export interface Options extends Limits, OptionalOptions {
   port: number;
   receiveType: string;
   sendType: string;
+  /** Only in the full module (the small one has one policy, and stores none). */
   queuePolicy: string;
 }
 

@@ -84,7 +84,7 @@ export class Socket {
    *  queue empty is always taken, whatever its size: maxQueue bounds what
    *  waits behind it. */
   send(data: any, options?: { binary?: boolean }): boolean {
-  'ram if full';
+    'ram if full';
     var s = this, type = s._options.sendType, bytes: Uint8Array = EMPTY;
     try {
       // (Not converted for a socket that is not open: offer() refuses it.)

@@ -18,8 +18,8 @@ const dist = path.join(__dirname, '..', 'dist', 'espruino');
  *  both, and in the full bundle also the 19 every message passes through
  *  (docs/design.md, Code in RAM). */
 const BUNDLES = [
-  { file: 'web-socket-server.js', ceiling: 17408, inRam: 4 },
-  { file: 'web-socket-server-full.js', ceiling: 18944, inRam: 23 }
+  { file: 'web-socket-server.js', ceiling: 17408, inRam: 4, onlyLoops: true },
+  { file: 'web-socket-server-full.js', ceiling: 18944, inRam: 23, onlyLoops: false }
 ];
 
 function isFunction(n) {
@@ -151,7 +151,10 @@ for (const b of BUNDLES) {
     it('keeps ' + b.inRam + ' functions in RAM, among them the 4 that loop over payloads; no build marker is left', function () {
       const ram = ramFunctions(src);
       assert.strictEqual(ram.all.length, b.inRam, 'functions with a ram directive');
-      assert.ok(ram.looping.length >= 4, 'of them with a loop: ' + ram.looping.length);
+      // In the small bundle only the loops; the full bundle's message path
+      // has loops of its own (the emitter's, the short frame reader's).
+      if (b.onlyLoops) assert.deepStrictEqual(ram.looping, ram.all, 'functions in RAM without a loop');
+      else assert.ok(ram.looping.length >= 4, 'of them with a loop: ' + ram.looping.length);
       assert.ok(!/ram if full/.test(src), 'a ram if full marker is left');
     });
 
