@@ -48,14 +48,14 @@ function bundle(out, extras) {
     },
     plugins: [
       {
-        // src/features.ts, with the switch set for this bundle: the minifier
-        // then drops the code of the features that are off.
+        // src/features.ts, with the switches set for this bundle: the
+        // minifier then drops the code of the features that are off.
         name: 'features',
         resolveId(source) {
           return /\/features$/.test(source) ? '\0features' : null;
         },
         load(id) {
-          return id == '\0features' ? 'export var EXTRAS = ' + extras + ';' : null;
+          return id == '\0features' ? 'export var EXTRAS = ' + extras + ', NATIVE = false;' : null;
         }
       },
       {

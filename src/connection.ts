@@ -20,7 +20,7 @@ export function fail(s: Connection, code: number, reason: string): void {
   s._closeReason = reason;
   s._state = CLOSED;
   s._messageBuf = s._control = undefined;
-  arm(s, s._options.closeTimeout, CLOSE_DUE);
+  arm(s, s._options._closeTimeout, CLOSE_DUE);
   e = new Error(reason);
   e.closeCode = code;
   s.emit('error', e);
@@ -34,7 +34,7 @@ export function startClose(s: Connection, code: number, reason: Uint8Array): voi
   if (s._state == OPEN) {
     s._state = CLOSING;
     enqueue(s, CLOSE, closePayload(code, reason));
-    arm(s, s._options.closeTimeout, CLOSE_DUE);
+    arm(s, s._options._closeTimeout, CLOSE_DUE);
   } else if (s._state == CONNECTING) {
     s._state = CLOSED;
     host._destroy(s);
@@ -44,7 +44,7 @@ export function startClose(s: Connection, code: number, reason: Uint8Array): voi
 /** With idleTimeout: closes the connection with 1001 once it passes with no
  *  message. */
 export function idleCheck(s: Connection): void {
-  var wait = s._options.idleTimeout - (Date.now() - s._lastMessageAt);
+  var wait = s._options._idleTimeout - (Date.now() - s._lastMessageAt);
   s._idleTimer = wait > 0 ? host._timer(idleCheck, wait, s) : undefined;
   if (wait <= 0) startClose(s, 1001, made(host._bytes('idle')));
 }

@@ -7,6 +7,10 @@
 //
 // Its methods are put on the Server and Socket prototypes (less code than
 // class inheritance in ES5); their constructors set _ev to {}.
+//
+// An event with one listener keeps the function itself, as Node's emitter
+// does; a list is made for the second. Most events have one listener, and
+// on a board a list costs 2 blocks more, per event and per socket.
 
 export interface Emitter {
   on(event: string, fn: Function): this;
@@ -15,33 +19,40 @@ export interface Emitter {
   removeListener(event: string, fn: Function): this;
   /** Calls each listener in order; true if there was any. */
   emit(event: string, a?: any, b?: any): boolean;
-  /** @internal listeners by event name */
-  _ev: { [event: string]: Function[] };
+  /** @internal listeners by event name: the one function, or a list of
+   *  them; no key for an event without listeners */
+  _ev: { [event: string]: Function | Function[] };
   /** @internal Where listeners' exceptions go, if not to this emitter's own
    *  'error' (a closed socket sends them to its server). */
   _errorsTo?: Emitter;
 }
 
 export function on(this: Emitter, event: string, fn: Function): Emitter {
-  (this._ev[event] || (this._ev[event] = [])).push(fn);
+  var ev = this._ev, l: any = ev[event];
+  if (!l) ev[event] = fn;
+  else if (typeof l == 'function') ev[event] = [l, fn];
+  else l.push(fn);
   return this;
 }
 
 export function off(this: Emitter, event: string, fn: Function): Emitter {
-  var list = this._ev[event] || [], i = list.indexOf(fn);
-  if (i >= 0) list.splice(i, 1);
+  var ev = this._ev, l: any = ev[event], i;
+  if (l === fn) delete ev[event];
+  else if (l && typeof l != 'function' && (i = l.indexOf(fn)) >= 0) {
+    l.splice(i, 1);
+    if (!l.length) delete ev[event];
+  }
   return this;
 }
 
 export function emit(this: Emitter, event: string, a?: any, b?: any): boolean {
   'ram if full';
-  var list = this._ev[event], n = list ? list.length : 0, i = 0;
-  // A copy, as listeners may add or remove listeners; not for the one
-  // listener most events have.
-  if (n > 1) list = list.slice();
+  var l: any = this._ev[event], one = typeof l == 'function', n = one ? 1 : l ? l.length : 0, i = 0;
+  // A copy of a list, as listeners may add or remove listeners.
+  if (n > 1) l = l.slice();
   for (; i < n; i++) {
     try {
-      list![i].call(this, a, b);
+      (one ? l : l[i]).call(this, a, b);
     } catch (e) {
       if (event != 'error') (this._errorsTo || this).emit('error', e);
     }

@@ -33,15 +33,30 @@ export interface Host {
   _destroy(s: Connection): void;
   /** Defaults for the limits the user does not give. */
   _defaults(): Limits;
+  /** Where the host has native code for them (Node, with the optional
+   *  bufferutil package; Node's buffer.isAscii), runs of more than
+   *  NATIVE_RUN bytes go to these rather than to the core's loops.
+   *  _unmask XORs b[i..end) with the mask from mask position `phase`, in
+   *  place; _isAscii says whether every byte of b is ASCII. */
+  _unmask?: (b: Uint8Array, i: number, end: number, mask: Uint8Array, phase: number) => void;
+  _isAscii?: (b: Uint8Array) => boolean;
   /** The target serves TLS (wss://) with the sslTls and PFX options. */
   _tls?: boolean;
 }
 
+/** What _listen gives back: closing it stops listening. (On Espruino, the
+ *  interpreter's own server object, so that a server holds no object of
+ *  ours for it.) */
 export interface Listener {
-  _close(): void;
+  close(): void;
 }
 
 export var host: Host = {} as Host;
+
+/** The shortest run that goes to the host's native _unmask or _isAscii: a
+ *  call into native code costs about what the core's word loops take for
+ *  a few hundred bytes. */
+export var NATIVE_RUN = 256;
 
 /** The error a call of the core throws when the board has no memory for
  *  what it needs: the connection then fails alone (connection.ts). */

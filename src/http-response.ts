@@ -106,6 +106,6 @@ export function serveHttp(s: Connection, req: Request): void {
   };
   s._head!._http = 1;
   (req as any).url = req.path;
-  arm(s, s._options.closeTimeout, CLOSE_DUE);
+  arm(s, s._options._closeTimeout, CLOSE_DUE);
   s._server.emit('request', req, r);
 }

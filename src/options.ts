@@ -19,10 +19,11 @@ import { EXTRAS } from './features';
  * board only what runs costs memory.)
  */
 export function checkOptions(given: any): Options {
-  // An option that is off unless given (origins, path, verify, protocols,
-  // sslTls and its PFX file) is no field at all: on a board each field
-  // costs a block or two for as long as the server runs.
-  var limits: any = host._defaults(), o: any = {
+  // The options by their public names, checked, with the defaults; then the
+  // record, in which an option that is off unless given (origins, path,
+  // verify, protocols, sslTls and its PFX file) is no field at all: on a
+  // board each field costs a block or two for as long as the server runs.
+  var limits: any = host._defaults(), r: any, o: any = {
     hostInterface: 'localhost', port: 80, receiveType: JSON_TYPE, sendType: JSON_TYPE
   }, kinds: any = {
     // What each option takes; the limits are whole numbers, 0 or more.
@@ -57,7 +58,6 @@ export function checkOptions(given: any): Options {
     return typeof v == 'number' && v % 1 == 0 && v >= (kind == '+' ? 1 : 0) && (kind == 'p' ? v <= 65535 : kind == 'n' || kind == '+');
   }
 
-  // (The small module has one queue policy, and never reads it.)
   if (EXTRAS) o.queuePolicy = 'fail';
   for (k in limits) {
     o[k] = limits[k];
@@ -79,5 +79,37 @@ export function checkOptions(given: any): Options {
   }
   if (o.sslTls && !host._tls) throw new TypeError('option sslTls: this target has no TLS server (wss://); put a TLS proxy in front of it');
   if (o.sslTls && !o.pfxKeyCertPath) throw new TypeError('option sslTls needs pfxKeyCertPath: the PFX (PKCS#12) file of the key and certificate');
-  return o;
+  // The record the core reads (record.ts, Options).
+  r = {
+    _hostInterface: o.hostInterface,
+    _port: o.port,
+    _receiveType: o.receiveType,
+    _sendType: o.sendType,
+    _maxPayload: o.maxPayload,
+    _maxHeader: o.maxHeader,
+    _maxConnections: o.maxConnections,
+    _maxQueue: o.maxQueue,
+    _fragment: o.fragment,
+    _writeSize: o.writeSize,
+    _handshakeTimeout: o.handshakeTimeout,
+    _closeTimeout: o.closeTimeout,
+    _pingInterval: o.pingInterval,
+    _pongTimeout: o.pongTimeout,
+    _minFree: o.minFree
+  };
+  if (o.origins) r._origins = o.origins;
+  if (EXTRAS) {
+    r._queuePolicy = o.queuePolicy;
+    r._maxFragments = o.maxFragments;
+    r._idleTimeout = o.idleTimeout;
+    if (o.path) r._path = o.path;
+    if (o.verify) r._verify = o.verify;
+    if (o.protocols) r._protocols = o.protocols;
+  }
+  if (o.sslTls) {
+    r._sslTls = true;
+    r._pfxKeyCertPath = o.pfxKeyCertPath;
+    r._pfxKeyCertPassword = o.pfxKeyCertPassword;
+  }
+  return r;
 }

@@ -63,14 +63,40 @@ export interface OptionalOptions {
   pfxKeyCertPassword?: string;
 }
 
-/** A server's options, with the defaults filled in (see options.ts). */
-export interface Options extends Limits, OptionalOptions {
-  hostInterface: string;
-  port: number;
-  receiveType: string;
-  sendType: string;
-  /** Only in the full module (the small one has one policy, and stores none). */
-  queuePolicy: string;
+/** A server's options, checked and with the defaults filled in
+ *  (options.ts); ServerOptions (server.ts) says what each one means. The
+ *  field names are ones the minifier shortens: on a board, a field whose
+ *  name has 9 letters or more takes a block more, for as long as the
+ *  server runs. An option that is off is no field at all. */
+export interface Options {
+  _hostInterface: string;
+  _port: number;
+  _receiveType: string;
+  _sendType: string;
+  _maxPayload: number;
+  _maxHeader: number;
+  _maxConnections: number;
+  _maxQueue: number;
+  _fragment: number;
+  _writeSize: number;
+  _handshakeTimeout: number;
+  _closeTimeout: number;
+  _pingInterval: number;
+  _pongTimeout: number;
+  _minFree: number;
+  _origins?: string[];
+  // Only in the full module (the small one has one queue policy, and
+  // neither maxFragments nor idleTimeout).
+  _queuePolicy: string;
+  _maxFragments: number;
+  _idleTimeout: number;
+  _path?: string;
+  _verify?: (request: Request) => any;
+  _protocols?: string[];
+  // Only where the target has a TLS server (Node).
+  _sslTls?: boolean;
+  _pfxKeyCertPath?: string;
+  _pfxKeyCertPassword?: string;
 }
 
 /** The upgrade request. Header names are lower-cased; repeated headers are

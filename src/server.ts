@@ -73,14 +73,14 @@ export class Server {
 
   /** Starts listening; 'listening' reports the port, 'error' a failure. */
   start(): void {
-    if (!this._l) this._l = host._listen(this, this._options.port, this._options.hostInterface);
+    if (!this._l) this._l = host._listen(this, this._options._port, this._options._hostInterface);
   }
 
   /** Sends one message to every open socket: converted once (by sendType),
    *  the same bytes queued on each, under each socket's own queue policy.
    *  Returns how many sockets took it. */
   broadcast(data: any, options?: { binary?: boolean }): number {
-    var list = this.sockets.slice(), type = this._options.sendType, bytes, binary, n = 0, i;
+    var list = this.sockets.slice(), type = this._options._sendType, bytes, binary, n = 0, i;
     if (!list.length) return 0;
     bytes = toWire(type, data);
     binary = isBinaryFrame(type, data, options);
@@ -93,7 +93,7 @@ export class Server {
   stop(): void {
     var all = this._all.slice(), l = this._l, i;
     this._l = null;
-    if (l) l._close();
+    if (l) l.close();
     for (i = 0; i < all.length; i++) startClose(all[i], 1001, EMPTY);
   }
 }

@@ -68,14 +68,14 @@ export class Socket {
     s._options = o;
     s._ev = {};
     s.request = null;
-    s.maxQueue = o.maxQueue;
+    s.maxQueue = o._maxQueue;
     if (EXTRAS) {
       s.protocol = '';
-      s.queuePolicy = o.queuePolicy;
+      s.queuePolicy = o._queuePolicy;
       s._received = s._sent = s._refused = s._dropped = s._lastMessageAt = s._fragments = 0;
     }
     server._all.push(s);
-    arm(s, o.handshakeTimeout, HANDSHAKE_DUE);
+    arm(s, o._handshakeTimeout, HANDSHAKE_DUE);
   }
 
   /** Sends a message, converted by the server's sendType (see README).
@@ -85,7 +85,7 @@ export class Socket {
    *  waits behind it. */
   send(data: any, options?: { binary?: boolean }): boolean {
     'ram if full';
-    var s = this, type = s._options.sendType, bytes: Uint8Array = EMPTY;
+    var s = this, type = s._options._sendType, bytes: Uint8Array = EMPTY;
     try {
       // (Not converted for a socket that is not open: offer() refuses it.)
       if (s._state == OPEN) bytes = toWire(type, data);

@@ -36,8 +36,8 @@ function onTimer(s: Connection): void {
   try {
     if (purpose == PING_DUE) {
       if (s._state == OPEN) enqueue(s, PING, EMPTY);
-      arm(s, o.pongTimeout, PONG_DUE);
-    } else if (purpose != HANDSHAKE_DUE && s._moved) arm(s, purpose == PONG_DUE ? o.pongTimeout : o.closeTimeout, purpose);
+      arm(s, o._pongTimeout, PONG_DUE);
+    } else if (purpose != HANDSHAKE_DUE && s._moved) arm(s, purpose == PONG_DUE ? o._pongTimeout : o._closeTimeout, purpose);
     else host._destroy(s);
   } catch (e) {
     s._state = CLOSED;

@@ -28,7 +28,7 @@ export function admit(s: Connection, req: Request): number | string | null {
   /** The first of our subprotocols that the client offers (case-sensitive),
    *  as a response header line; '' for none. */
   function chooseProtocol(): string {
-    var p = o.protocols, offered = ',' + (req.headers['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',', i;
+    var p = o._protocols, offered = ',' + (req.headers['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',', i;
     for (i = 0; p && i < p.length; i++) {
       if (offered.indexOf(',' + p[i] + ',') >= 0) return 'Sec-WebSocket-Protocol: ' + (s.protocol = p[i]) + '\r\n';
     }
@@ -40,19 +40,19 @@ export function admit(s: Connection, req: Request): number | string | null {
   function decided(status: number): void {
     if (s._tcp || !s._head) return;
     // Other connections may have opened meanwhile.
-    if (!status && s._server.sockets.length >= o.maxConnections) status = 503;
+    if (!status && s._server.sockets.length >= o._maxConnections) status = 503;
     respond(s, status || chooseProtocol());
   }
 
-  if (EXTRAS && o.path && req.path.split('?')[0] != o.path) return 404;
+  if (EXTRAS && o._path && req.path.split('?')[0] != o._path) return 404;
   // Browsers always send Origin, other clients need not; an empty one is
   // not an allowed origin.
-  if (o.origins && origin != null && o.origins.indexOf(origin) < 0) return 403;
-  if (s._server.sockets.length >= o.maxConnections) return 503;
+  if (o._origins && origin != null && o._origins.indexOf(origin) < 0) return 403;
+  if (s._server.sockets.length >= o._maxConnections) return 503;
   if (!EXTRAS) return '';
-  if (o.verify) {
+  if (o._verify) {
     try {
-      v = o.verify(req);
+      v = o._verify(req);
     } catch (e) {
       return 500;
     }
@@ -85,7 +85,7 @@ export function respond(s: Connection, answer: number | string): void {
   try {
     if (typeof answer == 'number' && answer) {
       s._state = CLOSED;
-      arm(s, s._options.closeTimeout, CLOSE_DUE);
+      arm(s, s._options._closeTimeout, CLOSE_DUE);
       // A complete error response, with a short text; the connection
       // closes after it.
       text = answer + ' ' + statusText(answer) + '\n';
@@ -106,8 +106,8 @@ export function respond(s: Connection, answer: number | string): void {
     delete req.headers['sec-websocket-version'];
     delete req.headers['sec-websocket-extensions'];
     s.request = req;
-    arm(s, s._options.pingInterval, PING_DUE);
-    if (EXTRAS && s._options.idleTimeout) {
+    arm(s, s._options._pingInterval, PING_DUE);
+    if (EXTRAS && s._options._idleTimeout) {
       s._lastMessageAt = Date.now();
       idleCheck(s);
     }

@@ -60,7 +60,7 @@ export function readFrames(s: Connection, b: Uint8Array, i: number): void {
       at = i + 8;
     }
     end = at + length;
-    if (end > n || length > s._options.maxPayload) break;
+    if (end > n || length > s._options._maxPayload) break;
     m[0] = b[at - 4];
     m[1] = b[at - 3];
     m[2] = b[at - 2];
@@ -73,7 +73,7 @@ export function readFrames(s: Connection, b: Uint8Array, i: number): void {
       s._received++;
       s._lastMessageAt = Date.now();
     }
-    s.emit('message', toValue(s._options.receiveType, b.subarray(at, end), binary), binary);
+    s.emit('message', toValue(s._options._receiveType, b.subarray(at, end), binary), binary);
   }
   if (i < n) parseFrames(s, b, i);
 }
@@ -124,7 +124,7 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
         if (s._state == OPEN) enqueue(s, PONG, data);
       } else if (op == PONG) {
         // An answer: the heartbeat starts again (timers.ts).
-        if (s._state == OPEN) arm(s, s._options.pingInterval, PING_DUE);
+        if (s._state == OPEN) arm(s, s._options._pingInterval, PING_DUE);
         if (EXTRAS) s.emit('pong', data);
       } else if (op == CLOSE) {
         code = data.length ? (data[0] << 8) | data[1] : 1005;
@@ -141,7 +141,7 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
         // it first, RFC 6455 section 7.1.1).
         x = s._state;
         s._state = CLOSED;
-        arm(s, s._options.closeTimeout, CLOSE_DUE);
+        arm(s, s._options._closeTimeout, CLOSE_DUE);
         if (x == OPEN) enqueue(s, CLOSE, closePayload(code, EMPTY));
         else host._kick(s);
         return;
@@ -149,7 +149,7 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
         // The last frame of a message.
         op = s._messageOp;
         if (op == TEXT && s._utf8) return fail(s, 1007, INVALID);
-        data = toValue(s._options.receiveType, s._messageBuf ? s._messageBuf.subarray(0, s._messageLength) : EMPTY, op == BINARY);
+        data = toValue(s._options._receiveType, s._messageBuf ? s._messageBuf.subarray(0, s._messageLength) : EMPTY, op == BINARY);
         s._messageOp = s._messageLength = s._messageCap = 0;
         // Text is a string now: its buffer is let go before the handler
         // runs, which on a board is the memory the handler has to work with.
@@ -222,10 +222,10 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
         s._messageBuf = undefined;
       }
       total = s._messageLength + x;
-      max = s._options.maxPayload;
+      max = s._options._maxPayload;
       // maxPayload is checked from the header, before any byte is stored.
       if (total > max) return fail(s, 1009, 'message over ' + max + ' bytes');
-      if (EXTRAS && ++s._fragments > s._options.maxFragments) return fail(s, 1009, 'message in over ' + s._options.maxFragments + ' frames');
+      if (EXTRAS && ++s._fragments > s._options._maxFragments) return fail(s, 1009, 'message in over ' + s._options._maxFragments + ' frames');
       // A view of the chunk for a whole message in one frame in this chunk;
       // otherwise a buffer that may grow to the message's length for a
       // final frame, else to max.

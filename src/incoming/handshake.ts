@@ -21,7 +21,7 @@ export var GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  * Lines may end in CRLF or LF.
  */
 export function readHandshake(s: Connection, b: Uint8Array): void {
-  var hd = s._head!, max = s._options.maxHeader, old = hd._length, n = Math.min(old + b.length, max), i = old > 2 ? old - 2 : 0, end = 0, h, req, answer, listeners;
+  var hd = s._head!, max = s._options._maxHeader, old = hd._length, n = Math.min(old + b.length, max), i = old > 2 ? old - 2 : 0, end = 0, h, req, answer, listeners;
 
   /** Keeps b[from..] for when the request is accepted; bounded by maxHeader, like the head. */
   function hold(from: number): void {
@@ -66,9 +66,9 @@ export function readHandshake(s: Connection, b: Uint8Array): void {
   // Not an upgrade (a page, say): the 'request' listeners answer it, if
   // there are any, with the same limits as an upgrade's.
   listeners = s._server._ev['request'];
-  if (req && listeners && listeners.length && !hasToken(req.headers['upgrade'], 'websocket')) {
+  if (req && listeners && !hasToken(req.headers['upgrade'], 'websocket')) {
     hd._request = req;
-    return s._server.sockets.length >= s._options.maxConnections ? respond(s, 503) : serveHttp(s, req);
+    return s._server.sockets.length >= s._options._maxConnections ? respond(s, 503) : serveHttp(s, req);
   }
   answer = req ? checkRequest(req) : 400;
   if (!answer) {

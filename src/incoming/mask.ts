@@ -9,6 +9,12 @@
 // from the function's start, from flash for a module in Storage), so the
 // loop over the words is a function of its own, and starts at once. Both
 // functions are kept in RAM ('ram': see docs/design.md, Code in RAM).
+// A host with native code for it (Node) unmasks long runs itself (host.ts;
+// not on Espruino: features.ts); the check comes after the first loop,
+// which it would otherwise slow.
+
+import { host, NATIVE_RUN } from '../host';
+import { NATIVE } from '../features';
 
 var word = new Uint8Array(4);
 var word32 = new Uint32Array(word.buffer);
@@ -22,6 +28,10 @@ export function unmask(b: Uint8Array, i: number, end: number, mask: Uint8Array, 
   // Byte by byte: all of a short run; of a long one, up to its first word.
   while (i < end && (end - i < 32 || (b.byteOffset + i) & 3)) b[i++] ^= mask[phase++ & 3];
   if (i < end) {
+    if (NATIVE && end - i > NATIVE_RUN && host._unmask) {
+      host._unmask(b, i, end, mask, phase);
+      return (phase + end - i) & 3;
+    }
     var words = (end - i) >> 2;
     word[0] = mask[phase & 3]; word[1] = mask[(phase + 1) & 3];
     word[2] = mask[(phase + 2) & 3]; word[3] = mask[(phase + 3) & 3];

@@ -4,6 +4,9 @@
 // otherwise the continuation bytes still expected (low 2 bits) and the range
 // allowed for the next one (lo << 2, hi << 10).
 
+import { host, NATIVE_RUN } from '../host';
+import { NATIVE } from '../features';
+
 /**
  * Checks bytes b[i..end) against the state left by the previous piece (0 to
  * begin). Returns the state for the next piece, or -1 at the first byte that
@@ -56,6 +59,8 @@ export function utf8Valid(state: number, b: Uint8Array, i: number, end: number):
 export function asciiEnd(b: Uint8Array, i: number, end: number): number {
   'ram';
   while (i < end && b[i] < 0x80 && ((b.byteOffset + i) & 3 || end - i < 8)) i++;
+  // (A host with native code checks a long run at once: host.ts.)
+  if (NATIVE && end - i > NATIVE_RUN && host._isAscii && host._isAscii(b.subarray(i, end))) return end;
   if (i < end && b[i] < 0x80 && b.byteOffset + i < 65536) i += asciiWords(new Uint32Array(b.buffer, b.byteOffset + i, (end - i) >> 2), (end - i) >> 2) << 2;
   while (i < end && b[i] < 0x80 && end - i < 4) i++;
   return i;

@@ -62,21 +62,16 @@ export function enqueue(s: Connection, op: number, data: Uint8Array): void {
  * byte 65535). Returns the count; 0 when nothing is waiting; or END (once)
  * when a closed connection's last bytes have gone. Emits 'drain' when the
  * queue of messages has emptied after a send() was refused or had to wait.
+ *
+ * Between frames, nothing to write or one whole message that fits is done
+ * here; anything else (in the middle of a frame, say) in pullFrames: a
+ * short way for the common calls (see incoming/frames.ts for why it
+ * matters on a board).
  */
 export function pull(s: Connection, budget: number, write: Writer): number {
   'ram if full';
-  // In the middle of a frame, the general way at once; otherwise a short
-  // way for the common calls (see incoming/frames.ts for why it matters on
-  // a board).
-  return s._outHead || s._outBody ? pullFrames(s, budget, write) : pullMessage(s, budget, write);
-}
-
-/** pull() between frames: nothing to write, or one whole message that
- *  fits, here; anything else in pullFrames. */
-function pullMessage(s: Connection, budget: number, write: Writer): number {
-  'ram if full';
-  var q = s._queue, op = q[0], data = q[1], n, h, frag = s._options.fragment;
-  if (s._pongFrames || s._pingFrame || s._state != OPEN || q.length > 2) return pullFrames(s, budget, write);
+  var q = s._queue, op = q[0], data = q[1], n, h, frag = s._options._fragment;
+  if (s._outHead || s._outBody || s._pongFrames || s._pingFrame || s._state != OPEN || q.length > 2) return pullFrames(s, budget, write);
   if (!q.length) return s._drainDue ? pullFrames(s, budget, write) : 0;
   n = data.length;
   if ((op != TEXT && op != BINARY) || s._queueOffset || (frag && n > frag) || n + MAX_HEADER > budget) return pullFrames(s, budget, write);
@@ -95,7 +90,7 @@ function pullMessage(s: Connection, budget: number, write: Writer): number {
 
 /** pull() in full: frames of any kind and size, cut to the budget. */
 function pullFrames(s: Connection, budget: number, write: Writer): number {
-  var sent = 0, moved = 0, take, h, q = s._queue, op, data: Uint8Array, off, n, fin, frag = s._options.fragment;
+  var sent = 0, moved = 0, take, h, q = s._queue, op, data: Uint8Array, off, n, fin, frag = s._options._fragment;
   while (sent < budget) {
     if (!s._outHead && !s._outBody) {
       // The next frame. Pings and pongs go ahead of messages, but never

@@ -86,7 +86,7 @@ function writePiece(s: Link): void {
   out = '';
   // (From a timer or 'drain': nothing may throw out of here.)
   try {
-    r = pull(s, s._options.writeSize, put);
+    r = pull(s, s._options._writeSize, put);
   } catch (e) {
     out = '';
     return lost(s, e);
@@ -152,7 +152,7 @@ host._destroy = function (s: Link) {
   s._sock.clsNow = true;
 };
 host._listen = function (server: Server, port: number) {
-  var err: any, listener: any, srv = net.createServer(function (sock: any) {
+  var err: any, srv = net.createServer(function (sock: any) {
     // A connection costs a Socket's memory before its request is even read.
     // When every connection slot is taken, the answer can only be 503: it
     // goes out at once, unread, and costs no Socket. The defaults leave room
@@ -162,8 +162,8 @@ host._listen = function (server: Server, port: number) {
     // over the blocks, in C.)
     var o = server._options, all = server._all, s: Link | undefined, i;
     try {
-      if (server.sockets.length >= o.maxConnections) return sock.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      if (all.length > o.maxConnections && process.memory(false).free < o.minFree) return sock.end();
+      if (server.sockets.length >= o._maxConnections) return sock.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (all.length > o._maxConnections && process.memory(false).free < o._minFree) return sock.end();
       s = new Socket(server, sock) as Link;
       s._busy = 0;
       s._big = '';
@@ -185,11 +185,6 @@ host._listen = function (server: Server, port: number) {
       } catch (x) {}
     }
   });
-  listener = {
-    _close: function () {
-      srv.close();
-    }
-  };
   try {
     srv.listen(port);
   } catch (e) {
@@ -197,12 +192,13 @@ host._listen = function (server: Server, port: number) {
   }
   // On the next tick, as on Node; and not at all if stop() came first.
   setTimeout(function () {
-    if (server._l !== listener) return;
+    if (server._l !== srv) return;
     if (!err) return server.emit('listening', port);
     server._l = null;
     if (!server.emit('error', err)) throw err;
   }, 0);
-  return listener;
+  // (It is the Listener: stop() calls its close().)
+  return srv;
 };
 // Measured on interpreters with each board's number of blocks, module in
 // Storage (README, Limits and defaults). ESP8266 (1,700): two connections

@@ -6,6 +6,7 @@ import * as tls from 'tls';
 import * as fs from 'fs';
 import * as dns from 'dns';
 import * as crypto from 'crypto';
+import * as buffer from 'buffer';
 import { host, Server, Socket, receive, pull, gone, END, GUID, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
 
 /** What this target keeps in each Socket. */
@@ -47,7 +48,7 @@ function flush(s: Link): void {
   sock.cork();
   try {
     while (!s._busy && !sock.destroyed) {
-      n = pull(s, s._options.writeSize, write);
+      n = pull(s, s._options._writeSize, write);
       if (n == END) sock.end();
       if (n <= 0) break;
     }
@@ -89,8 +90,31 @@ host._kick = function (s: Link) {
 host._destroy = function (s: Link) {
   s._sock.destroy();
 };
+
+// Native code for the loops over long payloads, as ws has it: unmasking by
+// the optional bufferutil package, if it is installed and its native part
+// loaded (its fallback, a byte loop, is slower than the core's word loop);
+// the ASCII check by Node's own buffer.isAscii.
+var bufferutil = optional('bufferutil'), rotated = new Uint8Array(4);
+if (bufferutil && bufferutil !== optional('bufferutil/fallback')) {
+  host._unmask = function (b, i, end, mask, phase) {
+    var k;
+    for (k = 0; k < 4; k++) rotated[k] = mask[(phase + k) & 3];
+    bufferutil.unmask(b.subarray(i, end), rotated);
+  };
+}
+if ((buffer as any).isAscii) host._isAscii = (buffer as any).isAscii;
+
+/** An optional package, or undefined if it is not installed. */
+function optional(name: string): any {
+  try {
+    return require(name);
+  } catch (e) {
+    return undefined;
+  }
+}
 host._listen = function (server, port, hostInterface) {
-  var listener = { _servers: [] as net.Server[], _closed: false, _close: closeAll };
+  var listener = { _servers: [] as net.Server[], _closed: false, close: closeAll };
   // 'localhost' is every address the name has (127.0.0.1, and ::1 where it
   // resolves there), as a browser may try either.
   if (hostInterface != 'localhost') listenOn(server, listener, port, [hostInterface]);
@@ -124,7 +148,7 @@ host._defaults = function () {
 interface NodeListener {
   _servers: net.Server[];
   _closed: boolean;
-  _close(): void;
+  close(): void;
 }
 
 function closeAll(this: NodeListener): void {
@@ -144,10 +168,10 @@ function listenOn(server: Server, listener: NodeListener, port: number, addresse
   };
   if (listener._closed) return;
   try {
-    srv = o.sslTls ? tls.createServer({ pfx: fs.readFileSync(o.pfxKeyCertPath!), passphrase: o.pfxKeyCertPassword }, accept) :
+    srv = o._sslTls ? tls.createServer({ pfx: fs.readFileSync(o._pfxKeyCertPath!), passphrase: o._pfxKeyCertPassword }, accept) :
       net.createServer(accept);
   } catch (e: any) {
-    e.message = 'cannot serve TLS with ' + o.pfxKeyCertPath + ': ' + e.message;
+    e.message = 'cannot serve TLS with ' + o._pfxKeyCertPath + ': ' + e.message;
     server._l = null;
     if (!server.emit('error', e)) throw e;
     return;
