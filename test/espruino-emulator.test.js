@@ -193,7 +193,9 @@ describe('Espruino emulator', function () {
       assert.deepStrictEqual(calls('E.toFlatString("x", 1)', 4), ['x\x01', 'x\x01', undefined, 'x\x01']);
       emu.failNext('E.toString', 0);
       assert.deepStrictEqual(calls('E.toString([104, 105])', 1), ['hi']);
-      assert.throws(() => emu.failNext('E.toArrayBuffer'), /no such function E\.toArrayBuffer/);
+      emu.failNext('E.toArrayBuffer');
+      assert.deepStrictEqual(calls('E.toArrayBuffer("ab") === undefined', 2), [true, false]);
+      assert.throws(() => emu.failNext('E.getSizeOf'), /no such function E\.getSizeOf/);
     });
 
     it('recognises host binary data as binary in the board realm', function () {

@@ -14,11 +14,11 @@ const ESPRUINO = process.env.ESPRUINO;
 const DIST = path.join(__dirname, '..', 'dist', 'espruino');
 
 // [bundle, most blocks an idle open connection may take]: measured here 97
-// (small) and 110 (full), each connection having echoed once, on a build
+// (small) and 108 (full), each connection having echoed once, on a build
 // with an ESP32's 16,383 blocks (espruino-dev).
 const MODULES = [
-  ['web-socket-server.js', 110],
-  ['web-socket-server-full.js', 120]
+  ['web-socket-server.js', 100],
+  ['web-socket-server-full.js', 110]
 ];
 const OPENED = 4;
 
@@ -38,12 +38,12 @@ function app(port) {
 }
 
 // [bundle, most blocks the module may take once required from Storage, most
-// a started server may take beyond it]: measured here 559 and 89 (small),
-// 731 and 92 (full, which keeps the code of its message path in RAM), on
+// a started server may take beyond it]: measured here 551 and 63 (small),
+// 722 and 67 (full, which keeps the code of its message path in RAM), on
 // espruino-dev.
 const LOADED = [
-  ['web-socket-server.js', 565, 95],
-  ['web-socket-server-full.js', 740, 100]
+  ['web-socket-server.js', 556, 68],
+  ['web-socket-server-full.js', 728, 72]
 ];
 
 /** An app that prints the blocks the module takes once required, then

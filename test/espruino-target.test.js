@@ -114,7 +114,7 @@ for (const file of ['web-socket-server.js', 'web-socket-server-full.js']) {
 
     it('a received chunk that cannot be made into bytes: that connection fails alone', async function () {
       const victim = await upgraded();
-      board.emulator.failNext('E.toUint8Array');
+      board.emulator.failNext('E.toArrayBuffer');
       victim.write(frame(1, Buffer.from('lost')));
       await victim.ended;
       assert.strictEqual(victim.buf.length, 0);

@@ -4,6 +4,8 @@ declare var E: {
   toString(...args: any[]): string;
   /** A byte String (or anything E.toString takes) to a new Uint8Array. */
   toUint8Array(...args: any[]): Uint8Array;
+  /** An ArrayBuffer over a String's own bytes (no copy). */
+  toArrayBuffer(s: string): ArrayBuffer;
 };
 declare function require(name: string): any;
 declare function btoa(data: any): string;

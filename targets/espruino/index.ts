@@ -2,13 +2,15 @@
 //
 // Espruino facts this file is built around:
 // - 'data' arrives as byte Strings (at most 536 bytes, 268 on ESP8266);
-//   each is turned into a Uint8Array once, with E.toUint8Array.
+//   each is seen as a Uint8Array over the String's own bytes
+//   (E.toArrayBuffer: no copy, 34 blocks less for a 512-byte chunk on an
+//   ESP8266). The core unmasks it in place, and nothing else reads it.
 // - write() takes a byte String (a Uint8Array would be sent as "1,2,3"),
 //   always returns false, and buffers without bound; 'drain' fires when that
 //   buffer is empty. So one piece of at most writeSize bytes is written, and
 //   the next only on 'drain'.
-// - E.toString and E.toUint8Array return undefined when they cannot get the
-//   memory: every result is checked.
+// - E.toString, E.toUint8Array and E.toArrayBuffer return undefined when
+//   they cannot get the memory: every result is checked.
 // - A typed-array view cannot start past byte 65535 of its buffer.
 // - No fields are ever added to Espruino's socket objects (the only write is
 //   Espruino's own close-now flag, for an abortive close: see _destroy).
@@ -37,11 +39,13 @@ var out: string | undefined = '';
 
 function onData(this: any, d: string): void {
   'ram if full';
-  var s = links[socks.indexOf(this)], b;
+  var s = links[socks.indexOf(this)], ab, b;
   if (!s) return;
-  // (Short of memory, E.toUint8Array may throw as well as return undefined.)
+  // (Short of memory, E.toArrayBuffer gives undefined, and the view may
+  // throw.)
   try {
-    b = E.toUint8Array(d);
+    ab = E.toArrayBuffer(d);
+    if (ab) b = new Uint8Array(ab);
   } catch (e) {}
   if (b) receive(s, b);
   else lost(s, new Error(NO_MEMORY));

@@ -56,11 +56,11 @@
 //   'drain') and the most waiting just after one (maxOutstanding);
 // - afterTimers(): a promise resolved by a board timer of the shortest
 //   interval, so after every board timer of that interval made before it;
-// - failNext(name, n = 1, skip = 0), for 'E.toString', 'E.toUint8Array' or
-//   'E.toFlatString': after `skip` more calls that work, the next `n` calls
-//   return undefined, as Espruino's jswrap_espruino.c does when it cannot
-//   allocate the result even after a garbage collection (E.toString: `if
-//   (!str) return 0`).
+// - failNext(name, n = 1, skip = 0), for 'E.toString', 'E.toUint8Array',
+//   'E.toFlatString' or 'E.toArrayBuffer': after `skip` more calls that
+//   work, the next `n` calls return undefined, as Espruino's
+//   jswrap_espruino.c does when it cannot allocate the result even after a
+//   garbage collection (E.toString: `if (!str) return 0`).
 //
 // Not emulated (deviations from Espruino):
 // - the interpreter itself: the code runs on V8, so hoisting, automatic
@@ -526,8 +526,9 @@ class Emulator {
         u8.set(bytes);
         return u8;
       },
+      // (A copy here; on Espruino it refers to the String's own bytes.)
       toArrayBuffer: (str) => {
-        if (typeof str !== 'string') return undefined;
+        if (typeof str !== 'string' || self._failing('E.toArrayBuffer')) return undefined;
         const u8 = new C.Uint8Array(str.length);
         u8.set(bytesOf(str));
         return u8.buffer;
@@ -1084,9 +1085,9 @@ class Emulator {
   }
 
   /** After `skip` more calls that work, the next `n` calls of `name` ('E.toString',
-   *  'E.toUint8Array', 'E.toFlatString') return undefined. */
+   *  'E.toUint8Array', 'E.toFlatString', 'E.toArrayBuffer') return undefined. */
   failNext(name, n, skip) {
-    if (['E.toString', 'E.toUint8Array', 'E.toFlatString'].indexOf(name) < 0) {
+    if (['E.toString', 'E.toUint8Array', 'E.toFlatString', 'E.toArrayBuffer'].indexOf(name) < 0) {
       throw new Error('failNext: no such function ' + name);
     }
     const count = n === undefined ? 1 : n;
