@@ -3,7 +3,7 @@
 export { Server, ServerOptions } from './server';
 export { Socket } from './socket';
 export { supportedReceiveTypes, supportedSendTypes } from './message-types';
-export { host, Host, Listener, NO_MEMORY } from './host';
+export { host, Host, Listener, NO_MEMORY, NATIVE_RUN } from './host';
 export { Limits } from './record';
 export { receive } from './incoming/receive';
 export { pull, END } from './outgoing/send-queue';

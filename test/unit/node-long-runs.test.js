@@ -1,13 +1,15 @@
-// The Node target's native code for long runs (host._unmask by bufferutil,
-// host._isAscii by Node's buffer.isAscii): for every length around the
-// threshold, every mask position and alignment, the same bytes, mask
-// position and ASCII verdict as the core's own loops.
+// The Node target's fast ways for long runs: native code (host._unmask by
+// bufferutil, host._isAscii by Node's buffer.isAscii) gives, for every
+// length around the threshold, every mask position and alignment, the same
+// bytes, mask position and ASCII verdict as the core's own loops; and long
+// ASCII text, decoded and encoded as Latin-1, the same string and bytes as
+// UTF-8.
 'use strict';
 const assert = require('assert');
 const crypto = require('crypto');
 const h = require('./helpers');
 
-describe('native loops on Node (host._unmask, host._isAscii)', function () {
+describe('the Node host on long runs', function () {
   const { host, NATIVE_RUN } = h.load('host');
   const { unmask } = h.load('incoming/mask');
   const { asciiEnd } = h.load('incoming/utf8');
@@ -73,6 +75,25 @@ describe('native loops on Node (host._unmask, host._isAscii)', function () {
       host._isAscii = real;
     }
     assert.ok(native > 0, 'the native check was used');
+  });
+
+  it('decodes and encodes text as UTF-8 does, ASCII or not, at every length around the threshold', function () {
+    const samples = ['a', '\u00e9', '\u20ac', '\ud83d\ude00', '\ud800', '\x7f', '\x80'];
+    for (const n of lengths) {
+      for (const odd of samples) {
+        for (const at of [-1, 0, n >> 1, n - 1]) {
+          let t = 'x'.repeat(n);
+          if (at >= 0 && at < n) t = t.slice(0, at) + odd + t.slice(at + 1);
+          const bytes = host._bytes(t);
+          assert.deepStrictEqual(Buffer.from(bytes), Buffer.from(t, 'utf8'), 'bytes of ' + JSON.stringify(odd) + ' at ' + at + ' in ' + n);
+          const utf8 = Buffer.from(t, 'utf8');
+          // A view inside a larger buffer, as the core hands it over.
+          const inside = new Uint8Array(utf8.length + 10);
+          inside.set(utf8, 5);
+          assert.strictEqual(host._text(inside.subarray(5, 5 + utf8.length)), utf8.toString('utf8'), 'text of ' + JSON.stringify(odd) + ' at ' + at + ' in ' + n);
+        }
+      }
+    }
   });
 
   function check() {
