@@ -53,9 +53,10 @@ export interface Listener {
 
 export var host: Host = {} as Host;
 
-/** The shortest run that goes to the host's native _unmask or _isAscii: a
- *  call into native code costs about what the core's word loops take for
- *  a few hundred bytes. */
+/** Runs longer than this go to the host's native _unmask or _isAscii: a
+ *  call into native code pays for itself only on long runs (ws hands
+ *  unmasking to native code from 48 bytes). Not tuned: 64-byte and 16 KiB
+ *  messages are on either side of it. */
 export var NATIVE_RUN = 256;
 
 /** The error a call of the core throws when the board has no memory for
