@@ -79,7 +79,8 @@ export function checkOptions(given: any): Options {
   }
   if (o.sslTls && !host._tls) throw new TypeError('option sslTls: this target has no TLS server (wss://); put a TLS proxy in front of it');
   if (o.sslTls && !o.pfxKeyCertPath) throw new TypeError('option sslTls needs pfxKeyCertPath: the PFX (PKCS#12) file of the key and certificate');
-  // The record the core reads (record.ts, Options).
+  // The record the core reads (record.ts, Options), field by field: the
+  // minifier renames its fields, so they cannot be made from the names.
   r = {
     _hostInterface: o.hostInterface,
     _port: o.port,

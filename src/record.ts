@@ -42,27 +42,6 @@ export interface Limits {
   minFree: number;
 }
 
-/** The Server's options that are off unless given (the others: ServerOptions, in server.ts). */
-export interface OptionalOptions {
-  /** Only this path upgrades (the query string is ignored); others get 404. */
-  path?: string;
-  /** Allowed Origin header values, matched exactly; a browser from another origin gets 403. */
-  origins?: string[];
-  /** Decides on each request: true (or nothing) accepts, false answers 403,
-   *  a status 400-599 answers that status, anything else 500; a promise of
-   *  one of these is awaited (within handshakeTimeout). */
-  verify?: (request: Request) => any;
-  /** Subprotocols this server speaks, preferred first. */
-  protocols?: string[];
-  /** As the Accessors WebSocketServer accessor passes them: on Node, serve
-   *  wss:// (and https pages) with the key and certificate of a PFX
-   *  (PKCS#12) file and its password. Espruino has no TLS server: there
-   *  sslTls: true is a TypeError. */
-  sslTls?: boolean;
-  pfxKeyCertPath?: string;
-  pfxKeyCertPassword?: string;
-}
-
 /** A server's options, checked and with the defaults filled in
  *  (options.ts); ServerOptions (server.ts) says what each one means. The
  *  field names are ones the minifier shortens: on a board, a field whose

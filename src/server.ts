@@ -3,7 +3,7 @@
 // connection(socket), error(err).
 
 import { Emitter, on, off, emit } from './emitter';
-import { Options, OptionalOptions } from './record';
+import { Options, Request } from './record';
 import { Socket, offer } from './socket';
 import { toWire, isBinaryFrame } from './message-types';
 import { host, Listener } from './host';
@@ -11,7 +11,7 @@ import { EMPTY } from './outgoing/frame-header';
 import { startClose } from './connection';
 import { checkOptions } from './options';
 
-export interface ServerOptions extends OptionalOptions {
+export interface ServerOptions {
   /** Interface to listen on (default 'localhost'). */
   hostInterface?: string;
   /** Port to listen on (default 80; 0 picks a free port where the host can). */
@@ -49,6 +49,23 @@ export interface ServerOptions extends OptionalOptions {
   pongTimeout?: number;
   /** Milliseconds without a message before the connection is closed with 1001 (0: never). */
   idleTimeout?: number;
+  /** Only this path upgrades (the query string is ignored); others get 404. */
+  path?: string;
+  /** Allowed Origin header values, matched exactly; a browser from another origin gets 403. */
+  origins?: string[];
+  /** Decides on each request: true (or nothing) accepts, false answers 403,
+   *  a status 400-599 answers that status, anything else 500; a promise of
+   *  one of these is awaited (within handshakeTimeout). */
+  verify?: (request: Request) => any;
+  /** Subprotocols this server speaks, preferred first. */
+  protocols?: string[];
+  /** As the Accessors WebSocketServer accessor passes them: on Node, serve
+   *  wss:// (and https pages) with the key and certificate of a PFX
+   *  (PKCS#12) file and its password. Espruino has no TLS server: there
+   *  sslTls: true is a TypeError. */
+  sslTls?: boolean;
+  pfxKeyCertPath?: string;
+  pfxKeyCertPassword?: string;
 }
 
 export interface Server extends Emitter {}
