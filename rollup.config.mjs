@@ -15,7 +15,9 @@ import { statSync } from 'fs';
  *  inlining them.) In both, reduce_funcs: false keeps
  *  a function used once from being pasted where it is called as a function
  *  expression: Espruino would make it, copying its code, at every call (20%
- *  slower small round trips on the interpreter, for 137 bytes saved). */
+ *  slower small round trips on the interpreter, for 137 bytes saved). A call
+ *  with an @__INLINE__ comment is pasted all the same: the source marks a
+ *  few that run once per handshake or per server (docs/design.md). */
 export const TERSER_PASSES = [
   {
     ecma: 5,

@@ -90,4 +90,10 @@ export function gone(s: Connection): void {
   // From here on, what a listener throws goes to the server (emitter.ts).
   s._errorsTo = server;
   if (s.request) s.emit('close', s._closeCode || 1006, s._closeReason || '');
+  // Nothing is emitted after 'close', so the listeners are let go. An
+  // application's listener made per connection usually refers to its
+  // socket (c.on('message', function (m) { c.send(m); })): on Espruino the
+  // two would keep each other, and the connection's memory, until the
+  // garbage collector runs.
+  s._ev = {};
 }

@@ -46,66 +46,72 @@ export interface Response {
   end(data?: any): void;
 }
 
+/** What a Response holds beyond its API, for the methods' use. */
+interface ResponseParts extends Response {
+  /** Queues the status line and headers, once. */
+  _sendHead(length?: number): void;
+  /** The body bytes to queue: binary data as it is; a string as its bytes,
+   *  or itself where strings are bytes. */
+  _body(data: any): any;
+}
+
 /**
  * A request the 'request' listeners answer: the connection is theirs until
  * end(). It must make progress within closeTimeout.
  *
  * The Response and its methods are made here, for each request, and let go
  * with it: on a board, functions made when the module loads would hold
- * memory for as long as it is loaded, in every app, pages or not.
+ * memory for as long as it is loaded, in every app, pages or not. The
+ * methods reach the Response as `this` (as Node's do), and nothing in this
+ * call's scope refers to them: on Espruino a function and the scope it was
+ * made in that refer to each other are freed only by the garbage collector,
+ * and would keep the connection until it runs.
  */
 export function serveHttp(s: Connection, req: Request): void {
-  var noBody = req.method == 'HEAD', headGone = false, headers: { [lower: string]: string[] } = {}, r: Response;
-
-  /** The body bytes to queue: binary data as it is; a string as its bytes,
-   *  or itself where strings are bytes. */
-  function body(data: any): any {
-    return binaryView(data) || (host._raw ? host._raw(String(data)) : made(host._bytes(String(data))));
-  }
-
-  /** Queues the status line and headers, once. */
-  function sendHead(length?: number): void {
-    var lines = '', k;
-    if (headGone) return;
-    headGone = true;
-    if (length !== undefined && !headers['content-length']) r.setHeader('Content-Length', length);
-    for (k in headers) if (k != 'connection') lines += headers[k][0] + ': ' + headers[k][1] + '\r\n';
-    enqueue(s, RAW, made(host._bytes('HTTP/1.1 ' + r.statusCode + ' ' + statusText(r.statusCode) + '\r\n' + lines + 'Connection: close\r\n\r\n')));
-  }
-
-  r = {
+  var noBody = req.method == 'HEAD', headGone = false, headers: { [lower: string]: string[] } = {};
+  s._head!._http = 1;
+  (req as any).url = req.path;
+  arm(s, s._options._closeTimeout, CLOSE_DUE);
+  s._server.emit('request', req, {
     statusCode: 200,
     headersSent: false,
     setHeader: function (name: string, value: any) {
       headers[name.toLowerCase()] = [name, String(value)];
     },
-    writeHead: function (status: number, more?: { [name: string]: any }) {
+    writeHead: function (this: Response, status: number, more?: { [name: string]: any }) {
       var k;
-      if (r.headersSent) return;
-      for (k in more || {}) r.setHeader(k, more![k]);
-      r.statusCode = status;
-      r.headersSent = true;
+      if (this.headersSent) return;
+      for (k in more || {}) this.setHeader(k, more![k]);
+      this.statusCode = status;
+      this.headersSent = true;
     },
-    write: function (data: any) {
+    write: function (this: ResponseParts, data: any) {
       if (s._state == CLOSED) return false;
-      r.headersSent = true;
-      sendHead();
-      if (!noBody && data != null && data.length !== 0) enqueue(s, RAW, body(data));
+      this.headersSent = true;
+      this._sendHead();
+      if (!noBody && data != null && data.length !== 0) enqueue(s, RAW, this._body(data));
       return true;
     },
-    end: function (data?: any) {
-      var b = data == null ? '' : body(data);
+    end: function (this: ResponseParts, data?: any) {
+      var b = data == null ? '' : this._body(data);
       if (s._state == CLOSED) return;
-      r.headersSent = true;
-      sendHead(b.length);
+      this.headersSent = true;
+      this._sendHead(b.length);
       if (!noBody && b.length) enqueue(s, RAW, b);
       s._state = CLOSED;
       s._head = undefined;
       host._kick(s);
+    },
+    _sendHead: function (this: ResponseParts, length?: number) {
+      var lines = '', k;
+      if (headGone) return;
+      headGone = true;
+      if (length !== undefined && !headers['content-length']) this.setHeader('Content-Length', length);
+      for (k in headers) if (k != 'connection') lines += headers[k][0] + ': ' + headers[k][1] + '\r\n';
+      enqueue(s, RAW, made(host._bytes('HTTP/1.1 ' + this.statusCode + ' ' + statusText(this.statusCode) + '\r\n' + lines + 'Connection: close\r\n\r\n')));
+    },
+    _body: function (data: any) {
+      return binaryView(data) || (host._raw ? host._raw(String(data)) : made(host._bytes(String(data))));
     }
-  };
-  s._head!._http = 1;
-  (req as any).url = req.path;
-  arm(s, s._options._closeTimeout, CLOSE_DUE);
-  s._server.emit('request', req, r);
+  } as ResponseParts);
 }

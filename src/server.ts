@@ -81,7 +81,9 @@ export class Server {
   _l: Listener | null;
 
   constructor(options?: ServerOptions) {
-    this._options = checkOptions(options || {});
+    // (Once per server: the minifier pastes checkOptions here, so that on a
+    // board it is a function only while it runs; docs/design.md.)
+    this._options = /*@__INLINE__*/ checkOptions(options || {});
     this._ev = {};
     this.sockets = [];
     this._all = [];

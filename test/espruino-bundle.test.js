@@ -91,17 +91,51 @@ function usedBeforeDeclaration(src) {
 /** Function expressions called where they stand, inside another function:
  *  each call of the outer function makes the inner one anew, and Espruino
  *  copies a function's code when it makes it (module loaded into RAM). The
- *  minifier makes these from functions used once unless told not to. */
+ *  minifier makes these from functions used once unless told not to; the
+ *  source tells it to for a few that run once per handshake or per server
+ *  (a call marked @__INLINE__: docs/design.md). Each one found, with where
+ *  it stands: inside a function kept in RAM (on a message's path), or in a
+ *  loop. */
 function immediateCallsInFunctions(src) {
   const found = [];
+  function visit(n, inRam, inLoop) {
+    walk(n, (m) => {
+      if (m === n) return;
+      if (isFunction(m)) {
+        visit(m.body, inRam || m.body.body.some((x) => x.directive == 'ram'), false);
+        return false;
+      }
+      if (/^(For|ForIn|While|DoWhile)Statement$/.test(m.type)) {
+        visit(m, inRam, true);
+        return false;
+      }
+      if (m.type == 'CallExpression' && m.callee.type == 'FunctionExpression') {
+        found.push({ text: src.slice(m.start, m.start + 60), inRam, inLoop });
+      }
+    });
+  }
   walk(acorn.parse(src, { ecmaVersion: 5 }), (n) => {
     if (!isFunction(n)) return;
-    walk(n.body, (m) => {
-      if (m.type == 'CallExpression' && m.callee.type == 'FunctionExpression') found.push(src.slice(m.start, m.start + 60));
-    });
+    visit(n.body, n.body.body.some((x) => x.directive == 'ram'), false);
     return false;
   });
   return found;
+}
+
+/** The calls in src/ that the minifier is told to replace with the function
+ *  they call. */
+function inlineMarks() {
+  const marks = [];
+  (function scan(dir) {
+    for (const f of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, f.name);
+      if (f.isDirectory()) scan(p);
+      else if (/\.ts$/.test(f.name)) {
+        for (const m of fs.readFileSync(p, 'utf8').matchAll(/\/\*@__INLINE__\*\/ *(\w+)\(/g)) marks.push(m[1]);
+      }
+    }
+  })(path.join(__dirname, '..', 'src'));
+  return marks;
 }
 
 describe('the check for names used before their declaration', function () {
@@ -120,6 +154,19 @@ describe('the check for function expressions called inside functions', function 
   it('finds one, and lets a top-level one (run once) pass', function () {
     assert.strictEqual(immediateCallsInFunctions('function f(a) { return function (b) { return b; }(a); }').length, 1);
     assert.deepStrictEqual(immediateCallsInFunctions('var C = function () { function C() {} return C; }();'), []);
+  });
+
+  it('tells whether one is in a function kept in RAM, or in a loop', function () {
+    const [a] = immediateCallsInFunctions('function f(a) { "ram"; return function (b) { return b; }(a); }');
+    assert.ok(a.inRam && !a.inLoop);
+    const [b] = immediateCallsInFunctions('function f(a) { while (a--) (function () {})(); }');
+    assert.ok(!b.inRam && b.inLoop);
+    const [c] = immediateCallsInFunctions('function f(a) { "ram"; function g() { for (;;) (function () {})(); } }');
+    assert.ok(c.inRam && c.inLoop);
+  });
+
+  it('finds the marked calls in src/', function () {
+    assert.deepStrictEqual(inlineMarks().sort(), ['admit', 'checkOptions', 'checkRequest', 'parseHead', 'serveHttp']);
   });
 });
 
@@ -144,8 +191,10 @@ for (const b of BUNDLES) {
       assert.deepStrictEqual(usedBeforeDeclaration(src), []);
     });
 
-    it('makes no function anew each time another runs (no function expression called inside a function)', function () {
-      assert.deepStrictEqual(immediateCallsInFunctions(src), []);
+    it('makes a function anew inside another only where the source says so, and never on a message\'s path or in a loop', function () {
+      const found = immediateCallsInFunctions(src);
+      assert.strictEqual(found.length, inlineMarks().length, 'function expressions called inside a function: ' + found.map((f) => f.text).join('\n'));
+      assert.deepStrictEqual(found.filter((f) => f.inRam || f.inLoop), []);
     });
 
     it('keeps ' + b.inRam + ' functions in RAM, among them the 4 that loop over payloads; no build marker is left', function () {

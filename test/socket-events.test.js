@@ -94,6 +94,23 @@ for (const target of targets) {
       await assertEcho(await h.connect(port), 'still here');
     });
 
+    it("lets go of its listeners after 'close', which they all got", async function () {
+      const { port, conns } = await h.echoServer();
+      const client = await h.connect(port);
+      const conn = await conns.next();
+      const got = [];
+      conn.socket.on('close', (code) => got.push('first ' + code));
+      conn.socket.on('close', (code) => got.push('second ' + code));
+      client.close(1000);
+      await conn.closes.next();
+      await until(() => got.length === 2);
+      assert.deepStrictEqual(got, ['first 1000', 'second 1000']);
+      // emit() tells whether there was a listener.
+      assert.strictEqual(conn.socket.emit('message', 'late'), false);
+      assert.strictEqual(conn.socket.emit('close', 1000, ''), false);
+      assert.deepStrictEqual(got, ['first 1000', 'second 1000']);
+    });
+
     it('keeps serving when a listener of any event throws', async function () {
       const { server, port } = await h.startServer({ receiveType: 'text/plain', sendType: 'text/plain', pingInterval: 50 }, {
         onSocket(s) {

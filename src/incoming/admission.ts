@@ -15,35 +15,14 @@ import { EXTRAS } from '../features';
  * The server's checks of a valid upgrade request: an HTTP status refuses it;
  * a string accepts it, with these extra response header lines; null means
  * verify() returned a promise, and respond() follows when it settles.
+ *
+ * (Its helpers are not nested in it: on Espruino a nested function and the
+ * scope of its call refer to each other, and would keep the connection
+ * until the garbage collector runs. The promise's callbacks are made only
+ * when there is a promise, and are held by it, not by the scope.)
  */
 export function admit(s: Connection, req: Request): number | string | null {
   var o = s._options, origin = req.headers['origin'], v: any;
-
-  /** What a verify() result means: true or nothing accepts (0), false is
-   *  403, a status 400-599 is that status, anything else 500. */
-  function verdict(r: any): number {
-    return r === true || r === undefined ? 0 : r === false ? 403 : typeof r == 'number' && r >= 400 && r < 600 && r % 1 == 0 ? r : 500;
-  }
-
-  /** The first of our subprotocols that the client offers (case-sensitive),
-   *  as a response header line; '' for none. */
-  function chooseProtocol(): string {
-    var p = o._protocols, offered = ',' + (req.headers['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',', i;
-    for (i = 0; p && i < p.length; i++) {
-      if (offered.indexOf(',' + p[i] + ',') >= 0) return 'Sec-WebSocket-Protocol: ' + (s.protocol = p[i]) + '\r\n';
-    }
-    return '';
-  }
-
-  /** An asynchronous verify() has settled (bounded by the handshake timer,
-   *  which is still running). */
-  function decided(status: number): void {
-    if (s._tcp || !s._head) return;
-    // Other connections may have opened meanwhile.
-    if (!status && s._server.sockets.length >= o._maxConnections) status = 503;
-    respond(s, status || chooseProtocol());
-  }
-
   if (EXTRAS && o._path && req.path.split('?')[0] != o._path) return 404;
   // Browsers always send Origin, other clients need not; an empty one is
   // not an allowed origin.
@@ -58,15 +37,40 @@ export function admit(s: Connection, req: Request): number | string | null {
     }
     if (v && typeof v.then == 'function') {
       v.then(function (r: any) {
-        decided(verdict(r));
+        decided(s, verdict(r));
       }, function () {
-        decided(500);
+        decided(s, 500);
       });
       return null;
     }
     if ((v = verdict(v))) return v;
   }
-  return chooseProtocol();
+  return chooseProtocol(s, req);
+}
+
+/** What a verify() result means: true or nothing accepts (0), false is
+ *  403, a status 400-599 is that status, anything else 500. */
+function verdict(r: any): number {
+  return r === true || r === undefined ? 0 : r === false ? 403 : typeof r == 'number' && r >= 400 && r < 600 && r % 1 == 0 ? r : 500;
+}
+
+/** The first of our subprotocols that the client offers (case-sensitive),
+ *  as a response header line; '' for none. */
+function chooseProtocol(s: Connection, req: Request): string {
+  var p = s._options._protocols, offered = ',' + (req.headers['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',', i;
+  for (i = 0; p && i < p.length; i++) {
+    if (offered.indexOf(',' + p[i] + ',') >= 0) return 'Sec-WebSocket-Protocol: ' + (s.protocol = p[i]) + '\r\n';
+  }
+  return '';
+}
+
+/** An asynchronous verify() has settled (bounded by the handshake timer,
+ *  which is still running). */
+function decided(s: Connection, status: number): void {
+  if (s._tcp || !s._head) return;
+  // Other connections may have opened meanwhile.
+  if (!status && s._server.sockets.length >= s._options._maxConnections) status = 503;
+  respond(s, status || chooseProtocol(s, s._head._request!));
 }
 
 /**

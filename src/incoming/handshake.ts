@@ -4,8 +4,10 @@
 // the rest and answers. The head is bounded (maxHeader), so a request that
 // never ends costs at most that many bytes, and only until the handshake.
 //
-// A helper is nested where it can be: it runs once per connection, and on
-// a board a nested function costs memory only while its function runs.
+// The helpers run once per connection. The calls marked @__INLINE__ are
+// pasted in place by the minifier, so that on a board such a helper is a
+// function only while it runs, not for as long as the module is loaded
+// (docs/design.md).
 
 import { Connection, Request } from '../record';
 import { host, made } from '../host';
@@ -21,64 +23,68 @@ export var GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  * Lines may end in CRLF or LF.
  */
 export function readHandshake(s: Connection, b: Uint8Array): void {
-  var hd = s._head!, max = s._options._maxHeader, old = hd._length, n = Math.min(old + b.length, max), i = old > 2 ? old - 2 : 0, end = 0, h, req, answer, listeners;
+  var hd = s._head!, max = s._options._maxHeader, old = hd._length, n, i, end = 0, from = 0, h, req, answer, kept, k, all;
 
-  /** Keeps b[from..] for when the request is accepted; bounded by maxHeader, like the head. */
-  function hold(from: number): void {
-    var kept = hd._held, k = kept ? kept.length : 0, all;
-    if (from >= b.length) return;
+  // A plain HTTP request being answered: its body is not read. A request
+  // being decided (an asynchronous verify): what comes is kept, from its
+  // first byte.
+  if (hd._http) return;
+  if (!hd._request) {
+    n = Math.min(old + b.length, max);
+    i = old > 2 ? old - 2 : 0;
+    h = hd._bytes;
+    if (!h || h.length < n) {
+      // Doubling (up to max), so that a head in many pieces costs O(n) copying.
+      h = new Uint8Array(Math.max(n, Math.min(2 * old, max)));
+      if (hd._bytes) h.set(hd._bytes.subarray(0, old));
+      hd._bytes = h;
+    }
+    h.set(b.subarray(0, n - old), old);
+    hd._length = n;
+    // The head ends at a line feed followed by CRLF or LF. (Bytes past n are
+    // zeros or missing: never a line feed.)
+    while (!end && (i = h.indexOf(10, i) + 1) && i < n) {
+      if (h[i] == 13 && h[i + 1] == 10) i++;
+      if (h[i] == 10) end = i + 1;
+    }
+    if (!end) {
+      if (n == max) respond(s, 431);
+      return;
+    }
+    // The head's bytes are let go before it is parsed, so that a small board
+    // holds one copy of it at a time.
+    hd._bytes = undefined;
+    req = /*@__INLINE__*/ parseHead(made(host._text(h.subarray(0, end))));
+    h = undefined;
+    // Not an upgrade (a page, say): the 'request' listeners answer it, if
+    // there are any, with the same limits as an upgrade's.
+    if (req && s._server._ev['request'] && !hasToken(req.headers['upgrade'], 'websocket')) {
+      hd._request = req;
+      return s._server.sockets.length >= s._options._maxConnections ? respond(s, 503) : /*@__INLINE__*/ serveHttp(s, req);
+    }
+    answer = req ? /*@__INLINE__*/ checkRequest(req) : 400;
+    if (answer) return respond(s, answer);
+    hd._request = req;
+    from = end - old;
+  }
+  // What follows the head is kept for when the request is accepted, bounded
+  // by maxHeader like the head. (Written out here rather than as a nested
+  // function: on Espruino a nested function and the scope of its call refer
+  // to each other, and keep this chunk and the connection from being freed
+  // until the garbage collector runs.)
+  if (from < b.length) {
+    kept = hd._held;
+    k = kept ? kept.length : 0;
     if (k + b.length - from > max) return respond(s, 400);
     all = new Uint8Array(k + b.length - from);
     if (kept) all.set(kept);
     all.set(b.subarray(from), k);
     hd._held = all;
   }
-
-  // A plain HTTP request being answered: its body is not read. A request
-  // being decided (an asynchronous verify): keep what comes.
-  if (hd._http) return;
-  if (hd._request) return hold(0);
-
-  h = hd._bytes;
-  if (!h || h.length < n) {
-    // Doubling (up to max), so that a head in many pieces costs O(n) copying.
-    h = new Uint8Array(Math.max(n, Math.min(2 * old, max)));
-    if (hd._bytes) h.set(hd._bytes.subarray(0, old));
-    hd._bytes = h;
+  if (req) {
+    answer = /*@__INLINE__*/ admit(s, req);
+    if (answer !== null) respond(s, answer);
   }
-  h.set(b.subarray(0, n - old), old);
-  hd._length = n;
-  // The head ends at a line feed followed by CRLF or LF. (Bytes past n are
-  // zeros or missing: never a line feed.)
-  while (!end && (i = h.indexOf(10, i) + 1) && i < n) {
-    if (h[i] == 13 && h[i + 1] == 10) i++;
-    if (h[i] == 10) end = i + 1;
-  }
-  if (!end) {
-    if (n == max) respond(s, 431);
-    return;
-  }
-  // The head's bytes are let go before it is parsed, so that a small board
-  // holds one copy of it at a time.
-  hd._bytes = undefined;
-  req = parseHead(made(host._text(h.subarray(0, end))));
-  h = undefined;
-  // Not an upgrade (a page, say): the 'request' listeners answer it, if
-  // there are any, with the same limits as an upgrade's.
-  listeners = s._server._ev['request'];
-  if (req && listeners && !hasToken(req.headers['upgrade'], 'websocket')) {
-    hd._request = req;
-    return s._server.sockets.length >= s._options._maxConnections ? respond(s, 503) : serveHttp(s, req);
-  }
-  answer = req ? checkRequest(req) : 400;
-  if (!answer) {
-    hd._request = req;
-    hold(end - old);
-    // (Unless what came after the head was already too much.)
-    if (!s._head) return;
-    answer = admit(s, req!);
-  }
-  if (answer !== null) respond(s, answer);
 }
 
 /** The request line and the header lines, then an empty line; each line
