@@ -11,9 +11,9 @@ export interface Host {
   _text(b: Uint8Array): string | undefined;
   /** The reverse of _text. */
   _bytes(s: string): Uint8Array | undefined;
-  /** Where strings are bytes (Espruino): a string to queue as it is, so that
-   *  a file read from Storage goes out from flash. Left out elsewhere: the
-   *  core queues _bytes() of it. */
+  /** Where strings are bytes (Espruino): a string to queue as it is, with
+   *  no copy (a message's text; a file read from Storage then goes out from
+   *  flash). Left out elsewhere: the core queues _bytes() of it. */
   _raw?: (s: string) => string;
   /** base64(SHA-1(key + GUID)), RFC 6455 section 4.2.2. */
   _accept(key: string): string | undefined;

@@ -13,6 +13,7 @@
 //   when send() is given { binary: true }.
 
 import { host, made } from './host';
+import { Wire } from './record';
 
 export var JSON_TYPE = 'application/json', OCTETS = 'application/octet-stream';
 
@@ -35,9 +36,10 @@ export function binaryView(v: any): Uint8Array | null {
 }
 
 /** The bytes to send for a value: binary data as it is (a view, not a
- *  copy); anything else as the UTF-8 bytes of its text. Throws NO_MEMORY
- *  where the board has no memory for them. */
-export function toWire(type: string, v: any): Uint8Array {
+ *  copy); anything else as the UTF-8 bytes of its text, which where strings
+ *  are bytes is the text itself. Throws NO_MEMORY where the board has no
+ *  memory for them. */
+export function toWire(type: string, v: any): Wire {
   'ram if full';
   var bytes, text;
   // (Strings first: they are most of what is sent.)
@@ -45,7 +47,8 @@ export function toWire(type: string, v: any): Uint8Array {
   else if ((bytes = binaryView(v))) return bytes;
   else if (type.slice(0, 5) == 'text/') text = String(v);
   else text = JSON.stringify(v);
-  return made(host._bytes(text === undefined ? 'null' : text));
+  if (text === undefined) text = 'null';
+  return host._raw ? host._raw(text) : made(host._bytes(text));
 }
 
 /** Does a value go out in a binary frame? */

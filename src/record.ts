@@ -20,6 +20,10 @@ export var CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 /** The TCP connection: open; the target was told to end it; closed. */
 export var TCP_OPEN = 0, TCP_ENDING = 1, TCP_CLOSED = 2;
 
+/** Bytes to send: a Uint8Array, or a string where strings are bytes (see
+ *  Host._raw in host.ts). */
+export type Wire = Uint8Array | string;
+
 /** The limits a target chooses for its platform (see the README's table). */
 export interface Limits {
   maxPayload: number;
@@ -166,7 +170,7 @@ export interface Connection extends Emitter {
    *  _outBody[_outPos.._outEnd). */
   _outHead: Uint8Array | undefined;
   _outHeadPos: number;
-  _outBody: Uint8Array | undefined;
+  _outBody: Wire | undefined;
   _outPos: number;
   _outEnd: number;
   /** What the frame being written is (see send-queue.ts). */

@@ -5,7 +5,7 @@
 // The Socket is also the connection's record (record.ts): every step of
 // the core keeps its fields in it, so that a connection costs one object.
 
-import { Connection, Owner, Options, Request, OPEN, CLOSED, TCP_OPEN, TCP_CLOSED } from './record';
+import { Connection, Owner, Options, Request, OPEN, CLOSED, TCP_OPEN, TCP_CLOSED, Wire } from './record';
 import { on, off, emit } from './emitter';
 import { host, made, NO_MEMORY } from './host';
 import { enqueue, clearQueue, unstarted } from './outgoing/send-queue';
@@ -85,7 +85,7 @@ export class Socket {
    *  waits behind it. */
   send(data: any, options?: { binary?: boolean }): boolean {
     'ram if full';
-    var s = this, type = s._options._sendType, bytes: Uint8Array = EMPTY;
+    var s = this, type = s._options._sendType, bytes: Wire = EMPTY;
     try {
       // (Not converted for a socket that is not open: offer() refuses it.)
       if (s._state == OPEN) bytes = toWire(type, data);
@@ -151,7 +151,7 @@ if (EXTRAS) {
  * bounds the backlog, and queuePolicy says what happens past it. (For
  * send() and the server's broadcast().)
  */
-export function offer(s: Socket, bytes: Uint8Array, binary: boolean): boolean {
+export function offer(s: Socket, bytes: Wire, binary: boolean): boolean {
   'ram if full';
   var max = s.maxQueue, queued = s.bufferedAmount, taken = s._state == OPEN, kept;
   if (taken && max && queued && queued + bytes.length > max) {

@@ -3,7 +3,7 @@
 // into fragments as it goes and pings and pongs go out between them. The
 // target pulls bytes with pull() as fast as its socket takes them.
 
-import { Connection, OPEN, CLOSED, TCP_ENDING } from '../record';
+import { Connection, OPEN, CLOSED, TCP_ENDING, Wire } from '../record';
 import { host } from '../host';
 import { frameHeader, MAX_HEADER, TEXT, BINARY, PING, PONG } from './frame-header';
 import { EXTRAS } from '../features';
@@ -28,19 +28,19 @@ export var PONG_BYTES = 256;
 var OUT_MESSAGE = 1, OUT_PING = 2, OUT_OTHER = 0;
 
 /** Receives bytes data[start..end) for connection c. */
-export type Writer = (c: any, data: Uint8Array, start: number, end: number) => void;
+export type Writer = (c: any, data: Wire, start: number, end: number) => void;
 
 /** Queues a message (TEXT, BINARY), a close frame or RAW bytes, in order; or
  *  a PING or PONG for the next frame boundary (a ping in place of one
  *  waiting). Tells the target. */
-export function enqueue(s: Connection, op: number, data: Uint8Array): void {
+export function enqueue(s: Connection, op: number, data: Wire): void {
   'ram if full';
   var f, old, both;
   if (op == PING || op == PONG) {
     f = new Uint8Array(2 + data.length);
     f[0] = 0x80 | op;
     f[1] = data.length;
-    f.set(data, 2);
+    f.set(data as Uint8Array, 2);
     old = s._pongFrames;
     if (op == PING) s._pingFrame = f;
     else if (old && old.length + f.length <= PONG_BYTES) {
@@ -90,7 +90,7 @@ export function pull(s: Connection, budget: number, write: Writer): number {
 
 /** pull() in full: frames of any kind and size, cut to the budget. */
 function pullFrames(s: Connection, budget: number, write: Writer): number {
-  var sent = 0, moved = 0, take, h, q = s._queue, op, data: Uint8Array, off, n, fin, frag = s._options._fragment;
+  var sent = 0, moved = 0, take, h, q = s._queue, op, data: Wire, off, n, fin, frag = s._options._fragment;
   while (sent < budget) {
     if (!s._outHead && !s._outBody) {
       // The next frame. Pings and pongs go ahead of messages, but never

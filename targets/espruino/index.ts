@@ -111,7 +111,7 @@ function writePiece(s: Link): void {
   out = '';
 }
 
-function put(s: Link, d: Uint8Array, start: number, end: number): void {
+function put(s: Link, d: Uint8Array | string, start: number, end: number): void {
   'ram if full';
   // Espruino cannot make a view that starts past byte 65535 of a buffer,
   // so pieces from further in are cut from a string of the whole message.
@@ -123,7 +123,7 @@ function put(s: Link, d: Uint8Array, start: number, end: number): void {
   var piece;
   if (out === undefined) return;
   // A string (an HTTP body, perhaps a file in Storage) is bytes already.
-  if (typeof d == 'string') piece = (d as string).substr(start, end - start);
+  if (typeof d == 'string') piece = d.substr(start, end - start);
   else if (d.byteOffset + start < 65536) piece = E.toString(d.subarray(start, end));
   else {
     if (!s._big) s._big = E.toString(d) || '';
@@ -137,7 +137,11 @@ function put(s: Link, d: Uint8Array, start: number, end: number): void {
 // arguments on (and the core never cancels an undefined timer).
 host._text = E.toString;
 host._bytes = E.toUint8Array;
-host._raw = String;
+// So a string is sent as it is, with no copy: on a board strings are bytes.
+// Not on a build with Unicode strings (Linux, emulators), where a "\u"
+// literal is a string of UTF-8 whose length counts characters: there the
+// core queues E.toUint8Array of it. ("\u20ac" is one byte elsewhere.)
+host._raw = '\u20ac'.length == E.toUint8Array('\u20ac').length ? String : undefined;
 host._accept = function (key: string) {
   return btoa(require('crypto').SHA1(key + GUID));
 };

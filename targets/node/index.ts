@@ -58,7 +58,9 @@ function flush(s: Link): void {
   }
 }
 
-function write(s: Link, b: Uint8Array, start: number, end: number): void {
+function write(s: Link, d: Uint8Array | string, start: number, end: number): void {
+  // (Always bytes: this host has no _raw, so nothing is queued as a string.)
+  var b = d as Uint8Array;
   if (!s._sock.write(start || end < b.length ? b.subarray(start, end) : b)) s._busy = 1;
 }
 
