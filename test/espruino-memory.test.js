@@ -70,24 +70,51 @@ function loadApp(port) {
   ].join('\n');
 }
 
+/** n connections, one after another, each echoing once and closed. */
+async function cycles(port, n) {
+  for (let k = 0; k < n; k++) {
+    const w = await connect(port);
+    await roundTrip(w, Buffer.from('cycle ' + k));
+    await close(w);
+  }
+}
+
+/** The blocks in use, read until they are `before` (at most 20 times): the
+ *  server lets go of a socket when Espruino reports it closed, on an idle
+ *  pass of its own, and each answer is a pass later. */
+async function settled(usage, before) {
+  let now;
+  for (let k = 0; k < 20 && (now = await usage()) != before; k++);
+  return now;
+}
+
+/** Runs app(port) on ESPRUINO with `file` in Storage, then body(port, run);
+ *  the interpreter and its folder go afterwards. */
+async function onInterpreter(file, app, body) {
+  const dir = workDir(ESPRUINO, path.join(DIST, file));
+  let run;
+  try {
+    const port = await freePort();
+    run = await start(ESPRUINO, dir, app(port));
+    await body(port, run);
+  } finally {
+    if (run) run.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 for (const [file, module, server] of LOADED) {
   describe('the module and a server on a real Espruino interpreter, from Storage [' + file + ']', function () {
     this.timeout(60000);
 
     it('the module takes at most ' + module + ' blocks, and a started server at most ' + server + ' more', async function () {
       if (!ESPRUINO) return this.skip();
-      const dir = workDir(ESPRUINO, path.join(DIST, file));
-      let run;
-      try {
-        run = await start(ESPRUINO, dir, loadApp(await freePort()));
+      await onInterpreter(file, loadApp, async (port, run) => {
         const m = /MEMORY (\d+) (\d+)/.exec(run.output());
         assert.ok(m, 'the app printed no figures:\n' + run.output().slice(-500));
         assert.ok(+m[1] > 0 && +m[1] <= module, 'blocks of the module: ' + m[1]);
         assert.ok(+m[2] > 0 && +m[2] <= server, 'blocks of a started server: ' + m[2]);
-      } finally {
-        if (run) run.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
   });
 }
@@ -130,23 +157,13 @@ for (const [file, most] of MODULES) {
       const each = ((await usage()) - before) / OPENED;
       assert.ok(each > 0 && each <= most, 'blocks per open connection: ' + each);
       for (const w of open) await close(w);
-      // The server lets go of a socket when Espruino reports it closed, on
-      // an idle pass of its own: each answer is a pass later.
-      let now;
-      for (let k = 0; k < 20 && (now = await usage()) != before; k++);
-      assert.strictEqual(now, before, 'blocks in use after the connections closed, against before they opened');
+      assert.strictEqual(await settled(usage, before), before, 'blocks in use after the connections closed, against before they opened');
     });
 
     it('100 more connections, opened, echoing and closed one after another, leave nothing behind', async function () {
       const before = await usage();
-      for (let k = 0; k < 100; k++) {
-        const w = await connect(port);
-        await roundTrip(w, Buffer.from('cycle ' + k));
-        await close(w);
-      }
-      let now;
-      for (let k = 0; k < 20 && (now = await usage()) != before; k++);
-      assert.strictEqual(now, before, 'blocks in use after 100 cycles, against before');
+      await cycles(port, 100);
+      assert.strictEqual(await settled(usage, before), before, 'blocks in use after 100 cycles, against before');
     });
   });
 }
@@ -182,8 +199,26 @@ function closureApp(port) {
   ].join('\n');
 }
 
+/** An app that, for any message, queues a 4 KB text message and then the
+ *  blocks in use that it added, counted without a garbage collection. */
+function queueApp(port) {
+  return [
+    'var ws = require("web-socket-server");',
+    'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxQueue: 8192});',
+    'var text = E.toString(new Uint8Array(4096).fill(65));',
+    's.on("connection", function (c) { c.on("message", function () {',
+    '  process.memory(); var before = process.memory(false).usage;',
+    '  c.send(text);',
+    '  c.send(String(process.memory(false).usage - before));',
+    '}); });',
+    's.on("listening", function () { print("READY"); });',
+    's.start();',
+    ''
+  ].join('\n');
+}
+
 for (const [file] of MODULES) {
-  describe('memory with a listener made per connection, on a real Espruino interpreter [' + file + ']', function () {
+  describe('memory counted without a garbage collection, on a real Espruino interpreter [' + file + ']', function () {
     this.timeout(60000);
 
     // Such a listener and its socket refer to each other through the
@@ -192,11 +227,7 @@ for (const [file] of MODULES) {
     // on a board is when memory is nearly out.
     it('the connections, and those of pages, are freed as they close, without waiting for a garbage collection', async function () {
       if (!ESPRUINO) return this.skip();
-      const dir = workDir(ESPRUINO, path.join(DIST, file));
-      let run;
-      try {
-        const port = await freePort();
-        run = await start(ESPRUINO, dir, closureApp(port));
+      await onInterpreter(file, closureApp, async (port) => {
         // The first connection and the first page make what is made once
         // (see above).
         const first = await connect(port);
@@ -206,22 +237,28 @@ for (const [file] of MODULES) {
         const probe = await connect(port);
         const usage = async () => Number((await roundTrip(probe, Buffer.from('usage?'))).m.toString());
         const before = await usage();
-        for (let k = 0; k < 5; k++) {
-          const w = await connect(port);
-          await roundTrip(w, Buffer.from('cycle ' + k));
-          await close(w);
-        }
-        let now;
-        for (let k = 0; k < 20 && (now = await usage()) != before; k++);
-        assert.strictEqual(now, before, 'blocks in use, without a collection, after 5 connections closed, against before');
+        await cycles(port, 5);
+        assert.strictEqual(await settled(usage, before), before, 'blocks in use, without a collection, after 5 connections closed, against before');
         // And a page's connection, its request and its Response.
         for (let k = 0; k < 5; k++) assert.strictEqual(await get(port, '/page' + k), 'a page /page' + k);
-        for (let k = 0; k < 20 && (now = await usage()) != before; k++);
-        assert.strictEqual(now, before, 'blocks in use, without a collection, after 5 pages were served, against before');
-      } finally {
-        if (run) run.stop();
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+        assert.strictEqual(await settled(usage, before), before, 'blocks in use, without a collection, after 5 pages were served, against before');
+      });
+    });
+
+    // On a board strings are bytes, so the queue holds the message's string
+    // itself; a copy as a Uint8Array would cost about 230 blocks for 4 KB.
+    it('a text message waiting to go out costs the queue a few blocks, not a copy of its bytes', async function () {
+      if (!ESPRUINO) return this.skip();
+      await onInterpreter(file, queueApp, async (port) => {
+        const w = await connect(port);
+        const got = [];
+        w.on('message', (m) => got.push(m.toString()));
+        w.send('go');
+        await new Promise((resolve) => w.on('message', () => got.length == 2 && resolve()));
+        assert.strictEqual(got[0], 'A'.repeat(4096));
+        assert.ok(+got[1] > 0 && +got[1] <= 20, 'blocks the queued message took: ' + got[1]);
+        w.terminate();
+      });
     });
   });
 }
