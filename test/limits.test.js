@@ -318,10 +318,11 @@ for (const target of targets) {
         const conn = await conns.next();
         const sock = client._socket;
         let budget = 0;
-        sock.on('data', (d) => {
+        const slowReader = (d) => {
           budget -= d.length;
           if (budget <= 0) sock.pause();
-        });
+        };
+        sock.on('data', slowReader);
         const pace = setInterval(() => {
           budget = 64 * 1024;
           sock.resume();
@@ -332,7 +333,10 @@ for (const target of targets) {
           assert.strictEqual(data.length, size);
           assert.ok(Buffer.from(data).equals(m));
         } finally {
+          // Reads at full speed from here: a slow reader left in place
+          // would pause the socket at the next ping.
           clearInterval(pace);
+          sock.removeListener('data', slowReader);
           sock.resume();
         }
         assert.strictEqual(conn.closes.items.length, 0, 'not cut: ' + JSON.stringify(conn.closes.items));
