@@ -4,11 +4,12 @@
 //   npm run build:node && node bench/echo.js          # both parts
 //   node bench/echo.js serial                         # round trips only
 //   node bench/echo.js load                           # server CPU only
+//   node bench/echo.js load --previous DIR            # and a previous build
 //
 // Each server runs in a child process of its own (this file, forked with the
-// argument `server ours` or `server ws`), so neither shares an event loop with
-// the client or with the other server; the clients all live in this (the
-// parent) process. Every configuration is measured BENCH_ROUNDS times
+// argument `server ours`, `server ws` or `server previous DIR`), so none
+// shares an event loop with the clients or with another server; the clients
+// all live in this (the parent) process. Every configuration is measured BENCH_ROUNDS times
 // (default 5), the two servers alternating (AB BA AB ...), after a warm-up on
 // the same connections. The tables show medians only, and the ratio of this
 // project to ws: machines are shared and noisy.
@@ -32,6 +33,15 @@
 //    Messages/s (wall clock, start to stop as the parent sees it) is shown
 //    as a secondary figure: it depends on the client as much as on the
 //    server, and on how many cores the machine has for the two processes.
+//
+// --previous DIR: the load part also runs a previous version of this
+// project's server beside the two, from DIR, a copy of that version's
+// dist/node: build it in a checkout of that version (git worktree add
+// /tmp/previous-src COMMIT; npm run build:node there, with this project's
+// node_modules linked in or installed) and copy its dist/node anywhere. It
+// finds its packages (bufferutil) in this project's node_modules, as the
+// current build does. Its column and the ratio ours/previous show what a
+// change did, measured in the same run. (The serial part leaves it out.)
 //
 // Environment:
 //   BENCH_SCALE    multiplies the round-trip and message counts (default 1;
@@ -83,8 +93,9 @@ function runServer(kind) {
   let stop;
   let echoed = 0;
   const ready = (port) => process.send({ type: 'listening', port });
-  if (kind === 'ours') {
-    const { Server } = require(path.join(__dirname, '..', 'dist/node/targets/node/index.js'));
+  if (kind === 'ours' || kind === 'previous') {
+    const built = kind === 'ours' ? path.join(__dirname, '..', 'dist/node') : path.resolve(process.argv[4]);
+    const { Server } = require(path.join(built, 'targets/node/index.js'));
     const server = new Server({
       port: 0,
       hostInterface: '127.0.0.1',
@@ -197,9 +208,10 @@ function die(err) {
 
 // ---------------------------------------------------------------- client side
 
-function startServer(kind) {
+function startServer(kind, dir) {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, ['server', kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const env = Object.assign({}, process.env, { NODE_PATH: path.join(__dirname, '..', 'node_modules') });
+    const child = fork(__filename, ['server', kind].concat(dir ? [dir] : []), { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const onMessage = (msg) => {
       if (msg && msg.type === 'listening') {
         child.off('message', onMessage);
@@ -364,20 +376,27 @@ async function main(args) {
   const verbose = process.env.BENCH_VERBOSE === '1';
   if (!(scale > 0)) throw new Error('BENCH_SCALE must be a positive number');
   if (!(rounds >= 1) || Math.floor(rounds) !== rounds) throw new Error('BENCH_ROUNDS must be a whole number >= 1');
-  for (const a of args) {
+  const { values, positionals } = require('util').parseArgs({
+    args, allowPositionals: true, options: { previous: { type: 'string' } }
+  });
+  for (const a of positionals) {
     if (a !== 'serial' && a !== 'load') throw new Error('unknown argument ' + a + ' (serial, load, or none for both)');
   }
-  const parts = args.length ? args : ['serial', 'load'];
+  const parts = positionals.length ? positionals : ['serial', 'load'];
+  if (values.previous && !fs.existsSync(path.join(values.previous, 'targets/node/index.js'))) {
+    throw new Error('--previous ' + values.previous + ': no targets/node/index.js there (give a copy of a dist/node)');
+  }
 
   const started = process.hrtime.bigint();
   const servers = [await startServer('ours'), await startServer('ws')];
+  if (values.previous) servers.push(await startServer('previous', values.previous));
   const os = require('os');
   console.log('echo benchmark: node ' + process.version + ', ws ' + require('ws/package.json').version +
     ', ' + os.cpus().length + ' CPUs (' + (os.cpus()[0] || { model: '?' }).model.trim() + ')');
   console.log('BENCH_SCALE=' + scale + ', ' + rounds + ' rounds per server and configuration, alternating; medians');
   console.log('');
 
-  if (parts.includes('serial')) await serialPart(servers, scale, rounds);
+  if (parts.includes('serial')) await serialPart(servers.slice(0, 2), scale, rounds);
   if (parts.includes('load')) await loadPart(servers, scale, rounds, verbose);
 
   console.log('server process memory after the run (MB = 10^6 bytes):');
@@ -454,10 +473,12 @@ async function loadPart(servers, scale, rounds, verbose) {
   console.log('CPU = process.cpuUsage() (user + system) of the server process from start to stop / messages;');
   console.log('msg/s = wall clock, client and server together' +
     (process.env.BENCH_PROFILE ? '; PROFILING: the CPU figures include the profiler' : ''));
+  const previous = servers.length > 2;
   const head =
     'type    size        messages' +
     '  ours us/msg' + '  ws us/msg' + '   ours/ws' +
-    '   ours msg/s' + '   ws msg/s';
+    '   ours msg/s' + '   ws msg/s' +
+    (previous ? '  prev us/msg  ours/prev' : '');
   console.log(head);
   console.log('-'.repeat(head.length));
 
@@ -476,10 +497,11 @@ async function loadPart(servers, scale, rounds, verbose) {
       const warm = Math.max(LOAD_CONNECTIONS * LOAD_WINDOW, Math.round(total / 5));
       for (const cs of conns) await pipelined(cs, data, binary, warm, LOAD_WINDOW);
 
-      const cpu = [[], []];
-      const rate = [[], []];
+      const cpu = servers.map(() => []);
+      const rate = servers.map(() => []);
       for (let r = 0; r < rounds; r++) {
-        const order = r % 2 === 0 ? [0, 1] : [1, 0];
+        const order = servers.map((_, i) => i);
+        if (r % 2) order.reverse();
         for (const i of order) {
           await ask(servers[i], 'start', 'started', { label: label + '-' + (r + 1) });
           const ns = await pipelined(conns[i], data, binary, total, LOAD_WINDOW);
@@ -508,7 +530,8 @@ async function loadPart(servers, scale, rounds, verbose) {
         us[1].toFixed(2).padStart(11) +
         (us[0] / us[1]).toFixed(2).padStart(10) +
         perS[0].toFixed(0).padStart(13) +
-        perS[1].toFixed(0).padStart(11)
+        perS[1].toFixed(0).padStart(11) +
+        (previous ? us[2].toFixed(2).padStart(13) + (us[0] / us[2]).toFixed(2).padStart(11) : '')
       );
     }
   }

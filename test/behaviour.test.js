@@ -65,6 +65,35 @@ for (const target of targets) {
           assert.strictEqual(data.toString('utf8'), text);
         });
 
+        it('relays ' + size + '-byte text as it came, to every client, and text held back until after the next message', async function () {
+          // The speaker's messages go to both listeners as they arrive; the
+          // speaker gets each one back only once the next has come (the
+          // last, once "end" comes): text sent after other text was decoded.
+          let held;
+          const { port, conns } = await h.startServer({ receiveType: 'text/plain', sendType: 'text/plain', maxPayload: 2 * 1024 * 1024 });
+          const speaker = await h.connect(port), from = (await conns.next()).socket;
+          const listeners = [await h.connect(port), await h.connect(port)];
+          const to = [(await conns.next()).socket, (await conns.next()).socket];
+          from.on('message', (m) => {
+            for (const s of to) s.send(m);
+            if (held !== undefined) from.send(held);
+            held = m;
+          });
+          const texts = [utf8Text(size), 'a'.repeat(size), utf8Text(size + 1), 'end'];
+          for (const t of texts) speaker.send(t);
+          for (const client of listeners) {
+            for (const t of texts) {
+              const [data, isBinary] = await client.messages.next(10000);
+              assert.strictEqual(isBinary, false);
+              assert.ok(Buffer.from(data).equals(Buffer.from(t, 'utf8')), 'relayed bytes differ (' + Buffer.byteLength(t) + ' bytes)');
+            }
+          }
+          for (const t of texts.slice(0, -1)) {
+            const [data] = await speaker.messages.next(10000);
+            assert.ok(Buffer.from(data).equals(Buffer.from(t, 'utf8')), 'held-back bytes differ (' + Buffer.byteLength(t) + ' bytes)');
+          }
+        });
+
         it('echoes a ' + size + '-byte binary message byte for byte, as binary', async function () {
           const { port } = await h.echoServer({ maxPayload: 2 * 1024 * 1024 });
           const client = await h.connect(port);

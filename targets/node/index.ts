@@ -49,29 +49,82 @@ function flush(s: Link): void {
   try {
     while (!s._busy && !sock.destroyed) {
       n = pull(s, s._options._writeSize, write);
-      if (n == END) sock.end();
+      if (n == END) {
+        writeStaged(s);
+        sock.end();
+      }
       if (n <= 0) break;
     }
+    writeStaged(s);
   } finally {
+    staged.length = stagedBytes = 0;
     sock.uncork();
     s._pumping = 0;
   }
 }
 
+/** Pieces shorter than this (frame headers, small messages) are copied
+ *  together and written as one buffer, up to STAGE_LIMIT bytes at a time: a
+ *  write costs Node's stream far more than copying a small piece does.
+ *  Longer ones are written as they are, without a copy. */
+var STAGE_PIECE = 4096, STAGE_LIMIT = 16384;
+
+/** The pieces of the flush under way (flush is never re-entered, and runs
+ *  for one connection at a time), and their length in bytes. */
+var staged: Uint8Array[] = [], stagedBytes = 0;
+
 function write(s: Link, d: Uint8Array | string, start: number, end: number): void {
   // (Always bytes: this host has no _raw, so nothing is queued as a string.)
-  var b = d as Uint8Array;
-  if (!s._sock.write(start || end < b.length ? b.subarray(start, end) : b)) s._busy = 1;
+  var b = d as Uint8Array, piece = start || end < b.length ? b.subarray(start, end) : b;
+  if (piece.length < STAGE_PIECE) {
+    staged.push(piece);
+    stagedBytes += piece.length;
+    if (stagedBytes >= STAGE_LIMIT) writeStaged(s);
+  } else {
+    writeStaged(s);
+    writeOut(s, piece);
+  }
+}
+
+function writeStaged(s: Link): void {
+  var b;
+  if (!staged.length) return;
+  b = staged.length == 1 ? staged[0] : Buffer.concat(staged, stagedBytes);
+  staged.length = stagedBytes = 0;
+  writeOut(s, b);
+}
+
+function writeOut(s: Link, b: Uint8Array): void {
+  if (!s._sock.write(b)) s._busy = 1;
 }
 
 // Long text that is all ASCII, most text, is decoded and encoded as
 // Latin-1, which gives the same string and bytes in about half the time;
 // for short text the check would cost more than it saves.
+//
+// Text sent as it was received (an echo, a relay, a broadcast of what a
+// client said) goes out from the bytes it came in, without being encoded
+// again: the last text decoded is kept with its bytes. Those bytes are not
+// written to again (receive() hands them over for good), and once they are
+// known to be valid UTF-8, they are exactly what encoding the string would
+// give. (Messages and close reasons reach here validated; a request head
+// does not, and is checked should its text ever be sent.) Text over
+// KEPT_TEXT bytes is not kept: it would hold its memory until the next.
+var KEPT_TEXT = 1024 * 1024;
+var lastText: string | undefined, lastBytes: Uint8Array | undefined, lastValid = false;
 host._text = function (b) {
-  var buf = Buffer.from(b.buffer, b.byteOffset, b.length);
-  return buf.length > NATIVE_RUN && host._isAscii && host._isAscii(buf) ? buf.toString('latin1') : buf.toString('utf8');
+  var buf = Buffer.from(b.buffer, b.byteOffset, b.length), ascii = buf.length > NATIVE_RUN && host._isAscii && host._isAscii(buf),
+    t = buf.toString(ascii ? 'latin1' : 'utf8');
+  lastValid = !!ascii;
+  if (b.length > KEPT_TEXT) lastText = lastBytes = undefined;
+  else {
+    lastText = t;
+    lastBytes = b;
+  }
+  return t;
 };
 host._bytes = function (t) {
+  if (t === lastText && (lastValid || (lastValid = buffer.isUtf8(lastBytes!)))) return lastBytes;
   // (Its UTF-8 is as long as it is only if every character is ASCII.)
   return Buffer.from(t, t.length > NATIVE_RUN && Buffer.byteLength(t) == t.length ? 'latin1' : 'utf8');
 };
