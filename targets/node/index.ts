@@ -49,13 +49,10 @@ function flush(s: Link): void {
   try {
     while (!s._busy && !sock.destroyed) {
       n = pull(s, s._options._writeSize, write);
-      if (n == END) {
-        writeStaged(s);
-        sock.end();
-      }
       if (n <= 0) break;
     }
     writeStaged(s);
+    if (n == END) sock.end();
   } finally {
     staged.length = stagedBytes = 0;
     sock.uncork();
@@ -115,11 +112,11 @@ var lastText: string | undefined, lastBytes: Uint8Array | undefined, lastValid =
 host._text = function (b) {
   var buf = Buffer.from(b.buffer, b.byteOffset, b.length), ascii = buf.length > NATIVE_RUN && host._isAscii && host._isAscii(buf),
     t = buf.toString(ascii ? 'latin1' : 'utf8');
-  lastValid = !!ascii;
   if (b.length > KEPT_TEXT) lastText = lastBytes = undefined;
   else {
     lastText = t;
     lastBytes = b;
+    lastValid = !!ascii;
   }
   return t;
 };

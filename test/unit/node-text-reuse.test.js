@@ -44,11 +44,11 @@ describe('the Node host, sending text as it was received', function () {
     assert.deepStrictEqual(new Uint8Array(host._bytes(before)), utf8('before'));
   });
 
-  it('an equal string made elsewhere gets the same bytes, which are what encoding it gives', function () {
+  it('gives the same bytes back for an equal string made elsewhere', function () {
     const bytes = utf8('same text');
     host._text(bytes);
     const made = ['same', 'text'].join(' ');
-    assert.deepStrictEqual(new Uint8Array(host._bytes(made)), bytes);
+    assert.strictEqual(host._bytes(made), bytes);
   });
 
   for (const [name, raw] of [
@@ -64,7 +64,6 @@ describe('the Node host, sending text as it was received', function () {
       const sent = host._bytes(decoded);
       assert.notStrictEqual(sent, bytes);
       assert.deepStrictEqual(new Uint8Array(sent), utf8(decoded));
-      assert.ok(Buffer.from(sent).toString('utf8') === decoded);
     });
   }
 });
