@@ -7,8 +7,11 @@ import { Limits, Connection } from './record';
 export interface Host {
   /** UTF-8 bytes to a string where strings are UTF-16 (Node); the bytes
    *  kept as a byte string where strings are bytes (Espruino). Undefined
-   *  when the board has no memory for the result (see made()). */
-  _text(b: Uint8Array): string | undefined;
+   *  when the board has no memory for the result (see made()). `valid`
+   *  (VALID_UTF8) says the bytes have been checked as UTF-8 (a message, a
+   *  close reason); the core gives it only where NATIVE is on, since
+   *  Espruino's E.toString would append it to the string. */
+  _text(b: Uint8Array, valid?: number): string | undefined;
   /** The reverse of _text. */
   _bytes(s: string): Uint8Array | undefined;
   /** Where strings are bytes (Espruino): a string to queue as it is, with
@@ -58,6 +61,9 @@ export var host: Host = {} as Host;
  *  unmasking to native code from 48 bytes). Not tuned: 64-byte and 16 KiB
  *  messages are on either side of it. */
 export var NATIVE_RUN = 256;
+
+/** host._text's second argument: the bytes are valid UTF-8. */
+export var VALID_UTF8 = 1;
 
 /** The error a call of the core throws when the board has no memory for
  *  what it needs: the connection then fails alone (connection.ts). */

@@ -12,7 +12,8 @@
 //   out as a text frame, or as a binary frame for application/octet-stream or
 //   when send() is given { binary: true }.
 
-import { host, made } from './host';
+import { host, made, VALID_UTF8 } from './host';
+import { NATIVE } from './features';
 import { Wire } from './record';
 
 export var JSON_TYPE = 'application/json', OCTETS = 'application/octet-stream';
@@ -67,7 +68,7 @@ export function isBinaryFrame(type: string, v: any, options?: { binary?: boolean
 export function toValue(type: string, data: Uint8Array, binary: boolean): any {
   'ram if full';
   if (binary || type == OCTETS) return data;
-  var s = made(host._text(data));
+  var s = made(NATIVE ? host._text(data, VALID_UTF8) : host._text(data));
   if (type != JSON_TYPE) return s;
   try {
     return JSON.parse(s);

@@ -15,7 +15,7 @@
 // for as long as the module is loaded (docs/design.md).
 
 import { Connection, OPEN, CLOSED } from '../record';
-import { host, made } from '../host';
+import { host, made, VALID_UTF8 } from '../host';
 import { fail } from '../connection';
 import { enqueue } from '../outgoing/send-queue';
 import { closePayload, EMPTY, TEXT, BINARY, CLOSE, PING, PONG } from '../outgoing/frame-header';
@@ -23,7 +23,7 @@ import { arm, PING_DUE, CLOSE_DUE } from '../timers';
 import { unmask } from './mask';
 import { utf8Valid, asciiEnd } from './utf8';
 import { toValue } from '../message-types';
-import { EXTRAS } from '../features';
+import { EXTRAS, NATIVE } from '../features';
 
 /** Where in a frame the parser is (_frameState). */
 export var HEADER = 0, LENGTH = 1, EXTENDED_LENGTH = 2, MASK_KEY = 3, PAYLOAD = 4;
@@ -135,7 +135,7 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
         }
         if (utf8Valid(0, reason, 0, reason.length)) return fail(s, 1007, INVALID);
         s._closeCode = code;
-        s._closeReason = made(host._text(reason));
+        s._closeReason = made(NATIVE ? host._text(reason, VALID_UTF8) : host._text(reason));
         // Answer a close with a close (echoing the code), unless ours went
         // first. Either way the TCP connection can now end (the server ends
         // it first, RFC 6455 section 7.1.1).

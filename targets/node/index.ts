@@ -20,12 +20,23 @@ interface Link extends Socket {
   _flushDue: number;
 }
 
+/** The connection whose chunk is being read. What its listeners send goes
+ *  out when the chunk has been read, in one flush, rather than on the next
+ *  tick: an echo then costs no tick of its own. */
+var reading: Link | undefined;
+
 function attach(server: Server, sock: net.Socket): void {
   var s = new Socket(server, sock) as Link;
   s._busy = s._pumping = s._flushDue = 0;
   sock.setNoDelay(true);
   sock.on('data', function (b: Buffer) {
-    receive(s, b);
+    reading = s;
+    try {
+      receive(s, b);
+    } finally {
+      reading = undefined;
+      if (s._flushDue) flush(s);
+    }
   });
   sock.on('drain', function () {
     s._busy = 0;
@@ -54,7 +65,7 @@ function flush(s: Link): void {
     writeStaged(s);
     if (n == END) sock.end();
   } finally {
-    staged.length = stagedBytes = 0;
+    clearStaged();
     sock.uncork();
     s._pumping = 0;
   }
@@ -67,14 +78,16 @@ function flush(s: Link): void {
 var STAGE_PIECE = 4096, STAGE_LIMIT = 16384;
 
 /** The pieces of the flush under way (flush is never re-entered, and runs
- *  for one connection at a time), and their length in bytes. */
-var staged: Uint8Array[] = [], stagedBytes = 0;
+ *  for one connection at a time): staged[0..stagedCount), stagedBytes in
+ *  all. The array keeps its length, which costs less than emptying it and
+ *  growing it again at every flush; the pieces are let go once written. */
+var staged: (Uint8Array | undefined)[] = [], stagedCount = 0, stagedBytes = 0;
 
 function write(s: Link, d: Uint8Array | string, start: number, end: number): void {
   // (Always bytes: this host has no _raw, so nothing is queued as a string.)
   var b = d as Uint8Array, piece = start || end < b.length ? b.subarray(start, end) : b;
   if (piece.length < STAGE_PIECE) {
-    staged.push(piece);
+    staged[stagedCount++] = piece;
     stagedBytes += piece.length;
     if (stagedBytes >= STAGE_LIMIT) writeStaged(s);
   } else {
@@ -84,11 +97,24 @@ function write(s: Link, d: Uint8Array | string, start: number, end: number): voi
 }
 
 function writeStaged(s: Link): void {
-  var b;
-  if (!staged.length) return;
-  b = staged.length == 1 ? staged[0] : Buffer.concat(staged, stagedBytes);
-  staged.length = stagedBytes = 0;
+  var b, i, at = 0, piece;
+  if (!stagedCount) return;
+  if (stagedCount == 1) b = staged[0]!;
+  else {
+    b = Buffer.allocUnsafe(stagedBytes);
+    for (i = 0; i < stagedCount; i++) {
+      piece = staged[i]!;
+      b.set(piece, at);
+      at += piece.length;
+    }
+  }
+  clearStaged();
   writeOut(s, b);
+}
+
+function clearStaged(): void {
+  for (var i = 0; i < stagedCount; i++) staged[i] = undefined;
+  stagedCount = stagedBytes = 0;
 }
 
 function writeOut(s: Link, b: Uint8Array): void {
@@ -105,18 +131,21 @@ function writeOut(s: Link, b: Uint8Array): void {
 // written to again (receive() hands them over for good), and once they are
 // known to be valid UTF-8, they are exactly what encoding the string would
 // give. (Messages and close reasons reach here validated; a request head
-// does not, and is checked should its text ever be sent.) Text over
-// KEPT_TEXT bytes is not kept: it would hold its memory until the next.
+// does not, and is checked should its text ever be sent: buffer.isUtf8
+// costs more than decoding short text.) Text over KEPT_TEXT bytes is not
+// kept: it would hold its memory until the next.
 var KEPT_TEXT = 1024 * 1024;
 var lastText: string | undefined, lastBytes: Uint8Array | undefined, lastValid = false;
-host._text = function (b) {
-  var buf = Buffer.from(b.buffer, b.byteOffset, b.length), ascii = buf.length > NATIVE_RUN && host._isAscii && host._isAscii(buf),
-    t = buf.toString(ascii ? 'latin1' : 'utf8');
+host._text = function (b, valid) {
+  // (A message in one chunk is a Buffer already, a view of that chunk.)
+  var buf = b instanceof Buffer ? b : Buffer.from(b.buffer, b.byteOffset, b.length),
+    ascii = buf.length > NATIVE_RUN && host._isAscii && host._isAscii(buf),
+    t = ascii ? buf.toString('latin1') : buf.toString();
   if (b.length > KEPT_TEXT) lastText = lastBytes = undefined;
   else {
     lastText = t;
     lastBytes = b;
-    lastValid = !!ascii;
+    lastValid = !!(ascii || valid);
   }
   return t;
 };
@@ -136,12 +165,13 @@ host._timer = function (fn, ms, arg) {
 host._cancel = function (t) {
   clearTimeout(t);
 };
-// Output is written on the next tick, never from inside the send() that
+// Output is written on the next tick, or once the chunk being read has
+// been (for the connection it came on), never from inside the send() that
 // queued it: what one tick sends goes out together.
 host._kick = function (s: Link) {
   if (!s._flushDue) {
     s._flushDue = 1;
-    process.nextTick(flush, s);
+    if (s !== reading) process.nextTick(flush, s);
   }
 };
 host._destroy = function (s: Link) {

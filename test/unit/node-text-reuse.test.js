@@ -51,6 +51,28 @@ describe('the Node host, sending text as it was received', function () {
     assert.strictEqual(host._bytes(made), bytes);
   });
 
+  it('checks nothing again for bytes the core says are valid UTF-8 (a message, a close reason)', function () {
+    const { VALID_UTF8 } = h.load('host');
+    const buffer = require('buffer'), isUtf8 = buffer.isUtf8;
+    let checks = 0;
+    buffer.isUtf8 = (b) => (checks++, isUtf8(b));
+    try {
+      const bytes = utf8('caf\u00e9'), unchecked = utf8('na\u00efve');
+      assert.strictEqual(host._bytes(host._text(bytes, VALID_UTF8)), bytes);
+      assert.strictEqual(checks, 0, 'no check for validated bytes');
+      assert.strictEqual(host._bytes(host._text(unchecked)), unchecked);
+      assert.strictEqual(checks, 1, 'one check for bytes not known to be valid');
+    } finally {
+      buffer.isUtf8 = isUtf8;
+    }
+  });
+
+  it('decodes a Buffer view of a larger chunk, and only its own bytes', function () {
+    const chunk = Buffer.from('xx\u00e9t\u00e9yy', 'utf8'), view = chunk.subarray(2, chunk.length - 2);
+    assert.strictEqual(host._text(view), '\u00e9t\u00e9');
+    assert.strictEqual(host._bytes('\u00e9t\u00e9'), view);
+  });
+
   for (const [name, raw] of [
     ['a stray continuation byte', [0x41, 0x80, 0x42]],
     ['a byte never in UTF-8', [0xff]],
