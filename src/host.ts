@@ -9,8 +9,8 @@ export interface Host {
    *  kept as a byte string where strings are bytes (Espruino). Undefined
    *  when the board has no memory for the result (see made()). `valid`
    *  (VALID_UTF8) says the bytes have been checked as UTF-8 (a message, a
-   *  close reason); the core gives it only where NATIVE is on, since
-   *  Espruino's E.toString would append it to the string. */
+   *  close reason); the core gives it only where NATIVE is on, since the
+   *  Espruino target's _text joins all its arguments into the string. */
   _text(b: Uint8Array, valid?: number): string | undefined;
   /** The reverse of _text. */
   _bytes(s: string): Uint8Array | undefined;
