@@ -102,12 +102,15 @@ function sourceLine(where) {
   }
 }
 
-/** The fetches in a stretch of strace output: offsets in the Storage file. */
-function fetches(trace) {
+/** The fetches that strace output (-ttt: each line has its time) shows
+ *  between the times `from` and `to` (s): offsets in the Storage file. (By
+ *  time, not by the file's length then: strace buffers what it writes.) */
+function fetches(trace, from, to) {
   const files = new Set(), at = [];
   let pos = null;
   for (const line of trace.split('\n')) {
-    let m;
+    let m = /^\d+ +(\d+\.\d+) /.exec(line);
+    if (!m || +m[1] < from || +m[1] > to) continue;
     if ((m = /openat\(.*"espruino\.flash".*\)\s*=\s*(\d+)/.exec(line))) files.add(m[1]);
     else if ((m = /lseek\((\d+), (\d+), SEEK_SET\)/.exec(line))) {
       if (files.has(m[1])) pos = +m[2];
@@ -140,27 +143,35 @@ function app(port) {
   fs.rmSync(moduleFile);
   const traceFile = path.join(dir, 'strace.txt'), port = await freePort();
   fs.writeFileSync(path.join(dir, 'app.js'), app(port));
-  const p = spawn('strace', ['-f', '-e', 'trace=openat,lseek,read,close', '-o', traceFile, ESPRUINO, 'app.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = spawn('strace', ['-f', '-ttt', '-e', 'trace=openat,lseek,read,close', '-o', traceFile, ESPRUINO, 'app.js'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
+  // The interpreter first, then strace: killed alone, strace would leave it
+  // running (its pid begins every line strace writes).
+  const stop = () => {
+    const first = fs.existsSync(traceFile) ? /^(\d+) /.exec(fs.readFileSync(traceFile, 'latin1').slice(0, 100)) : null;
+    try {
+      if (first) process.kill(+first[1], 'SIGKILL');
+    } catch (e) {}
+    p.kill('SIGKILL');
+  };
   try {
     for (const t0 = Date.now(); !/READY/.test(out); await delay(50)) if (Date.now() - t0 > 30000) throw new Error('the app did not start:\n' + out);
-    const w = await connect(port);
+    const w = await Promise.race([connect(port), delay(30000).then(() => { throw new Error('no WebSocket connection within 30 s:\n' + out); })]);
     const data = OPTIONS.binary ? Buffer.from(Array.from({ length: SIZE }, (_, i) => (i * 131 + 7) & 255)) :
       Buffer.from(Array.from({ length: SIZE }, (_, i) => 0x20 + ((i * 31 + 5) % 95)));
     for (let i = 0; i < WARM_UP; i++) await roundTrip(w, data, OPTIONS.binary);
-    const from = fs.statSync(traceFile).size;
+    const from = Date.now() / 1000;
     for (let i = 0; i < MESSAGES; i++) await roundTrip(w, data, OPTIONS.binary);
-    const to = fs.statSync(traceFile).size;
+    const to = Date.now() / 1000;
     w.terminate();
-    const fd = fs.openSync(traceFile, 'r'), buf = Buffer.alloc(to - from);
-    fs.readSync(fd, buf, 0, buf.length, from);
-    fs.closeSync(fd);
+    stop();
+    await new Promise((resolve) => (p.exitCode !== null ? resolve() : p.once('exit', resolve)));
     // Storage is the file; the module's text is in it, as it was written.
     const flash = fs.readFileSync(path.join(dir, 'espruino.flash')), base = flash.indexOf(Buffer.from(built.code.slice(0, 64), 'latin1'));
     const fns = functions(built.code, built.map), counts = new Map();
     let total = 0, inModule = 0;
-    for (const pos of fetches(buf.toString('latin1'))) {
+    for (const pos of fetches(fs.readFileSync(traceFile, 'latin1'), from, to)) {
       total++;
       const k = pos - base;
       if (k < 0 || k >= built.code.length) continue;
@@ -178,7 +189,7 @@ function app(port) {
       console.log((n / MESSAGES).toFixed(1).padStart(8) + String(f.end - f.start).padStart(7) + '  ' + f.where + '  ' + (f.name || sourceLine(f.where)));
     });
   } finally {
-    p.kill('SIGKILL');
+    stop();
     await delay(200);
     fs.rmSync(dir, { recursive: true, force: true });
   }
