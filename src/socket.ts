@@ -165,9 +165,13 @@ export function offer(s: Socket, bytes: Wire, binary: boolean): boolean {
     } else if (EXTRAS && kept < queued) unstarted(s, true);
   }
   if (taken) {
-    enqueue(s, binary ? BINARY : TEXT, bytes);
+    // (Queued here rather than through enqueue(): a message is what a board
+    // sends all day, and each call on its path costs.)
+    s._queue.push(binary ? BINARY : TEXT, bytes);
+    s.bufferedAmount += bytes.length;
     // 'drain' will say when what waits in the queue has gone.
     s._drainDue = 1;
+    host._kick(s);
   }
   if (EXTRAS) {
     if (taken) s._sent++;

@@ -27,12 +27,14 @@ export var PONG_BYTES = 256;
  *  our ping, which is not a sign that the peer takes our bytes; other. */
 var OUT_MESSAGE = 1, OUT_PING = 2, OUT_OTHER = 0;
 
-/** Receives bytes data[start..end) for connection c. */
-export type Writer = (c: any, data: Wire, start: number, end: number) => void;
+/** Receives bytes data[start..end) for connection c, after the bytes of
+ *  head when there is one: a short frame's header comes with its payload,
+ *  in one call (on a board a call costs more than the bytes it moves). */
+export type Writer = (c: any, data: Wire, start: number, end: number, head?: Uint8Array) => void;
 
-/** Queues a message (TEXT, BINARY), a close frame or RAW bytes, in order; or
- *  a PING or PONG for the next frame boundary (a ping in place of one
- *  waiting). Tells the target. */
+/** Queues a close frame or RAW bytes, in order; or a PING or PONG for the
+ *  next frame boundary (a ping in place of one waiting). Tells the target.
+ *  (A message is queued by socket.ts's offer(), under the queue's bounds.) */
 export function enqueue(s: Connection, op: number, data: Wire): void {
   'ram if full';
   var f, old, both;
@@ -49,10 +51,7 @@ export function enqueue(s: Connection, op: number, data: Wire): void {
       both.set(f, old.length);
       s._pongFrames = both;
     } else s._pongFrames = f;
-  } else {
-    s._queue.push(op, data);
-    if (op == TEXT || op == BINARY) s.bufferedAmount += data.length;
-  }
+  } else s._queue.push(op, data);
   host._kick(s);
 }
 
@@ -76,8 +75,7 @@ export function pull(s: Connection, budget: number, write: Writer): number {
   n = data.length;
   if ((op != TEXT && op != BINARY) || s._queueOffset || (frag && n > frag) || n + MAX_HEADER > budget) return pullFrames(s, budget, write);
   h = frameHeader(true, op, n);
-  write(s, h, 0, h.length);
-  if (n) write(s, data, 0, n);
+  write(s, data, 0, n, h);
   q.splice(0, 2);
   s.bufferedAmount -= n;
   s._moved = 1;

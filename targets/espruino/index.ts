@@ -111,7 +111,7 @@ function writePiece(s: Link): void {
   out = '';
 }
 
-function put(s: Link, d: Uint8Array | string, start: number, end: number): void {
+function put(s: Link, d: Uint8Array | string, start: number, end: number, head?: Uint8Array): void {
   'ram if full';
   // Espruino cannot make a view that starts past byte 65535 of a buffer,
   // so pieces from further in are cut from a string of the whole message.
@@ -120,7 +120,7 @@ function put(s: Link, d: Uint8Array | string, start: number, end: number): void 
   // (Never compare typed arrays with === on Espruino: it compares them as
   // "1,2,3..." strings, over 250 KB for a 70 KB message.) Once a piece could
   // not be made, out stays undefined.
-  var piece;
+  var piece, h = head ? E.toString(head) : '';
   if (out === undefined) return;
   // A string (an HTTP body, perhaps a file in Storage) is bytes already.
   if (typeof d == 'string') piece = d.substr(start, end - start);
@@ -130,7 +130,7 @@ function put(s: Link, d: Uint8Array | string, start: number, end: number): void 
     piece = s._big ? s._big.substr(start, end - start) : undefined;
     if (end == d.length) s._big = '';
   }
-  out = piece === undefined ? undefined : out + piece;
+  out = piece === undefined || h === undefined ? undefined : out + h + piece;
 }
 
 // Bytes and byte Strings are one for the other; setTimeout passes

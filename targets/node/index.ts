@@ -83,9 +83,10 @@ var STAGE_PIECE = 4096, STAGE_LIMIT = 16384;
  *  growing it again at every flush; the pieces are let go once written. */
 var staged: (Uint8Array | undefined)[] = [], stagedCount = 0, stagedBytes = 0;
 
-function write(s: Link, d: Uint8Array | string, start: number, end: number): void {
+function write(s: Link, d: Uint8Array | string, start: number, end: number, head?: Uint8Array): void {
   // (Always bytes: this host has no _raw, so nothing is queued as a string.)
   var b = d as Uint8Array, piece = start || end < b.length ? b.subarray(start, end) : b;
+  if (head) write(s, head, 0, head.length);
   if (piece.length < STAGE_PIECE) {
     staged[stagedCount++] = piece;
     stagedBytes += piece.length;

@@ -65,16 +65,22 @@ function newConn(limits, verify) {
   const { receive } = load('incoming/receive');
   const { enqueue, pull } = load('outgoing/send-queue');
   const { startClose } = load('connection');
+  const { offer } = load('socket');
   const server = new node.Server(Object.assign({ receiveType: 'application/octet-stream', pingInterval: 0 }, limits, verify ? { verify } : {}));
   const conn = new node.Socket(server, fakeSock());
   conn._receive = (b) => receive(conn, b);
-  conn._send = (data, binary) => conn._state == 1 && (enqueue(conn, binary ? 2 : 1, data), true);
+  conn._send = (data, binary) => offer(conn, data, binary);
   conn._ping = (p) => conn._state == 1 && (enqueue(conn, 9, p), true);
   conn._close = (code, reason) => startClose(conn, code, reason);
   conn._out = {
-    _flush: (budget, write) => Math.max(0, pull(conn, budget, (c, d, s, e) => {
+    // (A short frame's header comes with its payload, in one call: here it
+    // is written first, and an empty payload not at all. Without a header,
+    // the core never hands over an empty range.)
+    _flush: (budget, write) => Math.max(0, pull(conn, budget, (c, d, s, e, head) => {
       assert.strictEqual(c, conn, 'the writer is given the connection');
-      write(d, s, e);
+      assert.ok(head || e > s, 'an empty range and no header');
+      if (head) write(head, 0, head.length);
+      if (e > s) write(d, s, e);
     })),
     _empty: () => !conn._outHead && !conn._outBody && !conn._pongFrames && !conn._pingFrame && !conn._queue.length,
     get _buffered() {
