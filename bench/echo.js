@@ -1,10 +1,12 @@
 // Echo benchmarks: this project's Node server against a plain `ws`
-// WebSocketServer, side by side in one run, driven by the same `ws` client.
+// WebSocketServer, side by side in one run, driven by the same clients
+// (`ws` clients, or in the load part light ones: --clients raw).
 //
 //   npm run build:node && node bench/echo.js          # both parts
 //   node bench/echo.js serial                         # round trips only
 //   node bench/echo.js load                           # server CPU only
 //   node bench/echo.js load --previous DIR            # and a previous build
+//   node bench/echo.js load --clients raw             # light clients (below)
 //
 // Each server runs in a child process of its own (this file, forked with the
 // argument `server ours`, `server ws` or `server previous DIR`), so none
@@ -42,6 +44,17 @@
 // finds its packages (bufferutil) in this project's node_modules, as the
 // current build does. Its column and the ratio ours/previous show what a
 // change did, measured in the same run. (The serial part leaves it out.)
+//
+// --clients raw: in the load part, the clients are plain TCP sockets instead
+// of `ws` clients. Each sends one frame, masked once in advance, and reads
+// the echoes by their length, checking every frame's header and the first
+// echo on each connection byte for byte. A `ws` client takes more CPU per
+// message than either server, and all 50 share the parent's one thread: on a
+// machine with two CPUs they are what limits the rate, and how many messages
+// a server finds in each read, which changes its CPU per message. With light
+// clients, each read brings a server more messages, as on a busy server;
+// both servers are measured under the same clients. The serial part always
+// uses `ws` clients.
 //
 // Environment:
 //   BENCH_SCALE    multiplies the round-trip and message counts (default 1;
@@ -341,6 +354,132 @@ function pipelined(conns, data, binary, total, window) {
   });
 }
 
+// ---------------------------------------------------------------- raw clients
+
+// A WebSocket client that costs little (--clients raw): a TCP socket.
+function rawConnect(port) {
+  const net = require('net');
+  const key = require('crypto').randomBytes(16).toString('base64');
+  const accept = require('crypto').createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let head = Buffer.alloc(0);
+    sock.setNoDelay(true);
+    sock.once('error', reject);
+    sock.once('connect', () => sock.write('GET / HTTP/1.1\r\nHost: 127.0.0.1:' + port + '\r\nUpgrade: websocket\r\n' +
+      'Connection: Upgrade\r\nSec-WebSocket-Key: ' + key + '\r\nSec-WebSocket-Version: 13\r\n\r\n'));
+    const onData = (d) => {
+      head = Buffer.concat([head, d]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      sock.off('data', onData);
+      sock.off('error', reject);
+      const text = head.toString('latin1', 0, end);
+      if (!/^HTTP\/1\.1 101 /.test(text) || !new RegExp('\r\nsec-websocket-accept: ' + accept.replace(/[+/]/g, '\\$&') + '(\r|$)', 'i').test(text)) {
+        sock.destroy();
+        return reject(new Error('no 101 with the right Sec-WebSocket-Accept: ' + text.split('\r\n')[0]));
+      }
+      if (head.length > end + 4) return reject(new Error('bytes after the 101'));
+      resolve(sock);
+    };
+    sock.on('data', onData);
+  });
+}
+
+// A frame of `data` as a client sends it (masked), and as the server sends
+// it back (unmasked).
+function rawFrames(data, binary) {
+  const n = data.length;
+  const len = n < 126 ? 0 : n < 65536 ? 2 : 8;
+  const out = Buffer.allocUnsafe(2 + len + n);
+  const masked = Buffer.allocUnsafe(2 + len + 4 + n);
+  out[0] = masked[0] = 0x80 | (binary ? 2 : 1);
+  out[1] = len == 0 ? n : len == 2 ? 126 : 127;
+  if (len == 2) out.writeUInt16BE(n, 2);
+  if (len == 8) out.writeBigUInt64BE(BigInt(n), 2);
+  out.copy(masked, 0, 0, 2 + len);
+  masked[1] |= 0x80;
+  const mask = [0x37, 0xfa, 0x21, 0x3d];
+  masked.set(mask, 2 + len);
+  for (let i = 0; i < n; i++) masked[6 + len + i] = data[i] ^ mask[i & 3];
+  out.set(data, 2 + len);
+  return { masked, echo: out, headerLength: 2 + len };
+}
+
+// pipelined() over raw clients: the same window, count and checks.
+function rawPipelined(socks, data, binary, total, window) {
+  const { masked, echo, headerLength } = rawFrames(data, binary);
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let received = 0;
+    let t0;
+    const detach = [];
+    const finish = (err) => {
+      for (const off of detach) off();
+      if (err) reject(err);
+      else resolve(Number(process.hrtime.bigint() - t0));
+    };
+    for (const sock of socks) {
+      // The offset in the echo being read; the first is checked in full.
+      let at = 0;
+      let first = true;
+      const onData = (d) => {
+        let i = 0;
+        while (i < d.length) {
+          if (at < headerLength || first) {
+            if (d[i] !== echo[at]) return finish(new Error('echo differs from what was sent, at byte ' + at));
+            i++;
+            at++;
+          } else {
+            const take = Math.min(echo.length - at, d.length - i);
+            i += take;
+            at += take;
+          }
+          if (at < echo.length) continue;
+          at = 0;
+          first = false;
+          if (++received === total) return finish(null);
+          if (sent < total) {
+            sent++;
+            sock.write(masked);
+          }
+        }
+      };
+      const onClose = () => finish(new Error('connection closed during a run'));
+      sock.on('data', onData);
+      sock.on('close', onClose);
+      detach.push(() => {
+        sock.off('data', onData);
+        sock.off('close', onClose);
+      });
+    }
+    t0 = process.hrtime.bigint();
+    for (let k = 0; k < window; k++) {
+      for (const sock of socks) {
+        if (sent === total) break;
+        sent++;
+        sock.write(masked);
+      }
+    }
+  });
+}
+
+// Sends a close frame (1000, masked) and waits for the TCP connection to
+// close: the server answers, then closes it.
+function rawClose(sock) {
+  return new Promise((resolve) => {
+    if (sock.destroyed) return resolve();
+    sock.on('data', () => {});
+    sock.once('close', resolve);
+    sock.on('end', () => sock.end());
+    sock.on('error', () => {});
+    sock.write(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]));
+  });
+}
+
+const WS_CLIENTS = { name: 'ws', connect, pipelined, close };
+const RAW_CLIENTS = { name: 'raw TCP sockets', connect: rawConnect, pipelined: rawPipelined, close: rawClose };
+
 function median(xs) {
   const s = xs.slice().sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -377,8 +516,9 @@ async function main(args) {
   if (!(scale > 0)) throw new Error('BENCH_SCALE must be a positive number');
   if (!(rounds >= 1) || Math.floor(rounds) !== rounds) throw new Error('BENCH_ROUNDS must be a whole number >= 1');
   const { values, positionals } = require('util').parseArgs({
-    args, allowPositionals: true, options: { previous: { type: 'string' } }
+    args, allowPositionals: true, options: { previous: { type: 'string' }, clients: { type: 'string', default: 'ws' } }
   });
+  if (values.clients !== 'ws' && values.clients !== 'raw') throw new Error('--clients ' + values.clients + ': ws or raw');
   for (const a of positionals) {
     if (a !== 'serial' && a !== 'load') throw new Error('unknown argument ' + a + ' (serial, load, or none for both)');
   }
@@ -397,7 +537,7 @@ async function main(args) {
   console.log('');
 
   if (parts.includes('serial')) await serialPart(servers.slice(0, 2), scale, rounds);
-  if (parts.includes('load')) await loadPart(servers, scale, rounds, verbose);
+  if (parts.includes('load')) await loadPart(servers, scale, rounds, verbose, values.clients === 'raw' ? RAW_CLIENTS : WS_CLIENTS);
 
   console.log('server process memory after the run (MB = 10^6 bytes):');
   console.log('server      rss    max rss   heap used   external+buffers');
@@ -467,9 +607,9 @@ async function serialPart(servers, scale, rounds) {
   console.log('');
 }
 
-async function loadPart(servers, scale, rounds, verbose) {
+async function loadPart(servers, scale, rounds, verbose, clients) {
   console.log('server CPU per echoed message: ' + LOAD_CONNECTIONS + ' connections per server, ' +
-    LOAD_WINDOW + ' messages in flight on each;');
+    LOAD_WINDOW + ' messages in flight on each; clients: ' + clients.name + ', in the parent process;');
   console.log('CPU = process.cpuUsage() (user + system) of the server process from start to stop / messages;');
   console.log('msg/s = wall clock, client and server together' +
     (process.env.BENCH_PROFILE ? '; PROFILING: the CPU figures include the profiler' : ''));
@@ -490,12 +630,12 @@ async function loadPart(servers, scale, rounds, verbose) {
       const conns = [];
       for (const s of servers) {
         const opening = [];
-        for (let c = 0; c < LOAD_CONNECTIONS; c++) opening.push(connect(s.port));
+        for (let c = 0; c < LOAD_CONNECTIONS; c++) opening.push(clients.connect(s.port));
         conns.push(await Promise.all(opening));
       }
       // Warm-up on the same connections: a fifth of a run.
       const warm = Math.max(LOAD_CONNECTIONS * LOAD_WINDOW, Math.round(total / 5));
-      for (const cs of conns) await pipelined(cs, data, binary, warm, LOAD_WINDOW);
+      for (const cs of conns) await clients.pipelined(cs, data, binary, warm, LOAD_WINDOW);
 
       const cpu = servers.map(() => []);
       const rate = servers.map(() => []);
@@ -504,7 +644,7 @@ async function loadPart(servers, scale, rounds, verbose) {
         if (r % 2) order.reverse();
         for (const i of order) {
           await ask(servers[i], 'start', 'started', { label: label + '-' + (r + 1) });
-          const ns = await pipelined(conns[i], data, binary, total, LOAD_WINDOW);
+          const ns = await clients.pipelined(conns[i], data, binary, total, LOAD_WINDOW);
           const m = await ask(servers[i], 'stop', 'stopped');
           if (m.echoed !== total) {
             throw new Error(servers[i].kind + ' echoed ' + m.echoed + ' messages in a run of ' + total);
@@ -518,7 +658,7 @@ async function loadPart(servers, scale, rounds, verbose) {
           }
         }
       }
-      for (const cs of conns) await Promise.all(cs.map(close));
+      for (const cs of conns) await Promise.all(cs.map(clients.close));
 
       const us = cpu.map(median);
       const perS = rate.map(median);

@@ -86,7 +86,11 @@ var staged: (Uint8Array | undefined)[] = [], stagedCount = 0, stagedBytes = 0;
 function write(s: Link, d: Uint8Array | string, start: number, end: number, head?: Uint8Array): void {
   // (Always bytes: this host has no _raw, so nothing is queued as a string.)
   var b = d as Uint8Array, piece = start || end < b.length ? b.subarray(start, end) : b;
-  if (head) write(s, head, 0, head.length);
+  // (A header is shorter than STAGE_PIECE: staged, it goes out with what follows.)
+  if (head) {
+    staged[stagedCount++] = head;
+    stagedBytes += head.length;
+  }
   if (piece.length < STAGE_PIECE) {
     staged[stagedCount++] = piece;
     stagedBytes += piece.length;
