@@ -305,53 +305,70 @@ function roundTrips(ws, data, binary, count) {
   });
 }
 
-// `total` messages of `data` over the connections `conns`, each keeping
-// `window` in flight: every connection sends `window` to begin with, and one
-// more each time an echo comes back, while fewer than `total` have been sent.
-// Resolves with the elapsed ns once all `total` echoes are in. Every echo is
-// checked for type and length, the first on each connection byte for byte.
-function pipelined(conns, data, binary, total, window) {
+// `total` messages over the connections `conns`, each keeping `window` in
+// flight: every connection sends `window` to begin with, and one more each
+// time an echo comes back, while fewer than `total` have been sent. Resolves
+// with the elapsed ns once all `total` echoes are in. `client` says how a
+// message is sent on a connection (send(conn)) and how its echoes are read
+// and checked (listen(conn, onEcho, fail), which gives back a function that
+// stops listening).
+function pipelined(conns, total, window, client) {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let received = 0;
     let t0;
+    let done = false;
     const detach = [];
     const finish = (err) => {
+      if (done) return;
+      done = true;
       for (const off of detach) off();
       if (err) reject(err);
       else resolve(Number(process.hrtime.bigint() - t0));
     };
-    for (const ws of conns) {
-      let first = true;
-      const onMessage = (reply, isBinary) => {
-        if (isBinary !== binary || reply.length !== data.length) return finish(badEcho(reply, isBinary, data, binary));
-        if (first) {
-          first = false;
-          if (!reply.equals(data)) return finish(new Error('echo differs from what was sent'));
-        }
-        if (++received === total) return finish(null);
-        if (sent < total) {
-          sent++;
-          ws.send(data, { binary });
-        }
-      };
-      const onClose = (code) => finish(new Error('connection closed (' + code + ') during a run'));
-      ws.on('message', onMessage);
-      ws.on('close', onClose);
-      detach.push(() => {
-        ws.off('message', onMessage);
-        ws.off('close', onClose);
-      });
-    }
+    const onEcho = (conn) => {
+      if (++received === total) return finish(null);
+      if (sent < total) {
+        sent++;
+        client.send(conn);
+      }
+    };
+    for (const conn of conns) detach.push(client.listen(conn, onEcho, finish));
     t0 = process.hrtime.bigint();
     for (let k = 0; k < window; k++) {
-      for (const ws of conns) {
+      for (const conn of conns) {
         if (sent === total) break;
         sent++;
-        ws.send(data, { binary });
+        client.send(conn);
       }
     }
   });
+}
+
+// Messages of `data` on `ws` clients. Every echo is checked for type and
+// length, the first on each connection byte for byte.
+function wsEchoes(data, binary) {
+  return {
+    send: (ws) => ws.send(data, { binary }),
+    listen(ws, onEcho, fail) {
+      let first = true;
+      const onMessage = (reply, isBinary) => {
+        if (isBinary !== binary || reply.length !== data.length) return fail(badEcho(reply, isBinary, data, binary));
+        if (first) {
+          first = false;
+          if (!reply.equals(data)) return fail(new Error('echo differs from what was sent'));
+        }
+        onEcho(ws);
+      };
+      const onClose = (code) => fail(new Error('connection closed (' + code + ') during a run'));
+      ws.on('message', onMessage);
+      ws.on('close', onClose);
+      return () => {
+        ws.off('message', onMessage);
+        ws.off('close', onClose);
+      };
+    }
+  };
 }
 
 // ---------------------------------------------------------------- raw clients
@@ -406,28 +423,22 @@ function rawFrames(data, binary) {
   return { masked, echo: out, headerLength: 2 + len };
 }
 
-// pipelined() over raw clients: the same window, count and checks.
-function rawPipelined(socks, data, binary, total, window) {
+// Messages of `data` on raw clients: each sends one frame, masked in advance,
+// and reads the echoes by their length, checking every echo's header and the
+// first echo on each connection byte for byte.
+function rawEchoes(data, binary) {
   const { masked, echo, headerLength } = rawFrames(data, binary);
-  return new Promise((resolve, reject) => {
-    let sent = 0;
-    let received = 0;
-    let t0;
-    const detach = [];
-    const finish = (err) => {
-      for (const off of detach) off();
-      if (err) reject(err);
-      else resolve(Number(process.hrtime.bigint() - t0));
-    };
-    for (const sock of socks) {
-      // The offset in the echo being read; the first is checked in full.
+  return {
+    send: (sock) => sock.write(masked),
+    listen(sock, onEcho, fail) {
+      // The offset in the echo being read.
       let at = 0;
       let first = true;
       const onData = (d) => {
         let i = 0;
         while (i < d.length) {
           if (at < headerLength || first) {
-            if (d[i] !== echo[at]) return finish(new Error('echo differs from what was sent, at byte ' + at));
+            if (d[i] !== echo[at]) return fail(new Error('echo differs from what was sent, at byte ' + at));
             i++;
             at++;
           } else {
@@ -438,30 +449,18 @@ function rawPipelined(socks, data, binary, total, window) {
           if (at < echo.length) continue;
           at = 0;
           first = false;
-          if (++received === total) return finish(null);
-          if (sent < total) {
-            sent++;
-            sock.write(masked);
-          }
+          onEcho(sock);
         }
       };
-      const onClose = () => finish(new Error('connection closed during a run'));
+      const onClose = () => fail(new Error('connection closed during a run'));
       sock.on('data', onData);
       sock.on('close', onClose);
-      detach.push(() => {
+      return () => {
         sock.off('data', onData);
         sock.off('close', onClose);
-      });
+      };
     }
-    t0 = process.hrtime.bigint();
-    for (let k = 0; k < window; k++) {
-      for (const sock of socks) {
-        if (sent === total) break;
-        sent++;
-        sock.write(masked);
-      }
-    }
-  });
+  };
 }
 
 // Sends a close frame (1000, masked) and waits for the TCP connection to
@@ -477,8 +476,8 @@ function rawClose(sock) {
   });
 }
 
-const WS_CLIENTS = { name: 'ws', connect, pipelined, close };
-const RAW_CLIENTS = { name: 'raw TCP sockets', connect: rawConnect, pipelined: rawPipelined, close: rawClose };
+const WS_CLIENTS = { name: 'ws', connect, echoes: wsEchoes, close };
+const RAW_CLIENTS = { name: 'raw TCP sockets', connect: rawConnect, echoes: rawEchoes, close: rawClose };
 
 function median(xs) {
   const s = xs.slice().sort((a, b) => a - b);
@@ -635,7 +634,7 @@ async function loadPart(servers, scale, rounds, verbose, clients) {
       }
       // Warm-up on the same connections: a fifth of a run.
       const warm = Math.max(LOAD_CONNECTIONS * LOAD_WINDOW, Math.round(total / 5));
-      for (const cs of conns) await clients.pipelined(cs, data, binary, warm, LOAD_WINDOW);
+      for (const cs of conns) await pipelined(cs, warm, LOAD_WINDOW, clients.echoes(data, binary));
 
       const cpu = servers.map(() => []);
       const rate = servers.map(() => []);
@@ -644,7 +643,7 @@ async function loadPart(servers, scale, rounds, verbose, clients) {
         if (r % 2) order.reverse();
         for (const i of order) {
           await ask(servers[i], 'start', 'started', { label: label + '-' + (r + 1) });
-          const ns = await clients.pipelined(conns[i], data, binary, total, LOAD_WINDOW);
+          const ns = await pipelined(conns[i], total, LOAD_WINDOW, clients.echoes(data, binary));
           const m = await ask(servers[i], 'stop', 'stopped');
           if (m.echoed !== total) {
             throw new Error(servers[i].kind + ' echoed ' + m.echoed + ' messages in a run of ' + total);
