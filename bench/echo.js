@@ -382,7 +382,9 @@ function rawConnect(port) {
     const sock = net.connect(port, '127.0.0.1');
     let head = Buffer.alloc(0);
     sock.setNoDelay(true);
-    sock.once('error', reject);
+    // (Kept: an error later, a reset during a run, is then no crash; the
+    // 'close' that follows fails the run.)
+    sock.on('error', reject);
     sock.once('connect', () => sock.write('GET / HTTP/1.1\r\nHost: 127.0.0.1:' + port + '\r\nUpgrade: websocket\r\n' +
       'Connection: Upgrade\r\nSec-WebSocket-Key: ' + key + '\r\nSec-WebSocket-Version: 13\r\n\r\n'));
     const onData = (d) => {
@@ -390,13 +392,15 @@ function rawConnect(port) {
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) return;
       sock.off('data', onData);
-      sock.off('error', reject);
       const text = head.toString('latin1', 0, end);
       if (!/^HTTP\/1\.1 101 /.test(text) || !new RegExp('\r\nsec-websocket-accept: ' + accept.replace(/[+/]/g, '\\$&') + '(\r|$)', 'i').test(text)) {
         sock.destroy();
         return reject(new Error('no 101 with the right Sec-WebSocket-Accept: ' + text.split('\r\n')[0]));
       }
-      if (head.length > end + 4) return reject(new Error('bytes after the 101'));
+      if (head.length > end + 4) {
+        sock.destroy();
+        return reject(new Error('bytes after the 101'));
+      }
       resolve(sock);
     };
     sock.on('data', onData);
