@@ -5,6 +5,7 @@
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { statSync } from 'fs';
+import { parse } from 'acorn';
 
 /** The minifier's two passes. The first minifies; no object of ours has a
  *  getter; directives stay (Espruino's 'ram'). Private members (_name) are
@@ -34,6 +35,27 @@ export const TERSER_PASSES = [
     format: { ascii_only: true, comments: false }
   }
 ];
+
+/** `var C = (function () { function C() {...} C.prototype.m = ...; return C;
+ *  }());`, the ES5 form TypeScript gives a class at the top level of a
+ *  module, becomes `function C() {...} C.prototype.m = ...;`. The call's
+ *  body holds nothing but the class (its declaration, statements, and the
+ *  return), so nothing else in the module can see a difference. */
+export function unwrapClasses(code) {
+  var cut = [];
+  for (const st of parse(code, { ecmaVersion: 2020, sourceType: 'module' }).body) {
+    const d = st.type == 'VariableDeclaration' && st.declarations.length == 1 && st.declarations[0];
+    const call = d && d.init && d.init.type == 'CallExpression' && !d.init.arguments.length && d.init.callee;
+    const body = call && call.type == 'FunctionExpression' && !call.params.length && call.body.body;
+    if (!body || body[0].type != 'FunctionDeclaration' || body[0].id.name != d.id.name) continue;
+    const last = body[body.length - 1];
+    if (last.type != 'ReturnStatement' || !last.argument || last.argument.name != d.id.name) continue;
+    cut.push([st.start, body[0].start], [last.start, st.end]);
+  }
+  // From the end, so that the earlier offsets stay true.
+  for (const [from, to] of cut.reverse()) code = code.slice(0, from) + code.slice(from, to).replace(/[^\n]/g, '') + code.slice(to);
+  return code;
+}
 
 /** One bundle: `extras` turns the optional features on (src/features.ts). */
 function bundle(out, extras) {
@@ -75,6 +97,21 @@ function bundle(out, extras) {
         }
       },
       typescript({ tsconfig: './tsconfig.json', compilerOptions: { noEmit: false, declaration: false } }),
+      {
+        // A class in ES5 is a function called in place, which holds the
+        // constructor and the methods and returns the constructor. On
+        // Espruino every function made in such a call keeps its own copy of
+        // the list of scopes it was made in (the module's and the call's):
+        // about 3 blocks per method, for as long as the module is loaded
+        // (docs/design.md, Few functions). So each class is unwrapped: its
+        // constructor and methods are made at module level, where their
+        // scope is the module's alone. (Blank lines in place of the wrapper
+        // keep the lines, and so a source map, true.)
+        name: 'unwrap-classes',
+        transform(code, id) {
+          return /\.ts$/.test(id) ? { code: unwrapClasses(code), map: null } : null;
+        }
+      },
       {
         name: 'size',
         writeBundle() {

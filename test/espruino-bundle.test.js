@@ -122,6 +122,27 @@ function immediateCallsInFunctions(src) {
   return found;
 }
 
+/** Functions made inside a function that runs once when the module loads
+ *  (a class as ES5 writes it, a call of a function expression at the top
+ *  level). Espruino gives each of them its own copy of the list of scopes it
+ *  was made in, about 3 blocks each for as long as the module is loaded; the
+ *  build unwraps classes so that there are none (rollup.config.mjs). Each one
+ *  found, by its first characters. */
+function functionsMadeInTopLevelCalls(src) {
+  const found = [];
+  walk(acorn.parse(src, { ecmaVersion: 5 }), (n) => {
+    if (isFunction(n)) return false;
+    if (n.type != 'CallExpression' || n.callee.type != 'FunctionExpression') return;
+    walk(n.callee.body, (m) => {
+      if (m === n.callee.body) return;
+      if (isFunction(m)) found.push(src.slice(m.start, m.start + 40));
+      return !isFunction(m);
+    });
+    return false;
+  });
+  return found;
+}
+
 /** The calls in src/ that the minifier is told to replace with the function
  *  they call. */
 function inlineMarks() {
@@ -165,6 +186,11 @@ describe('the check for function expressions called inside functions', function 
     assert.ok(c.inRam && c.inLoop);
   });
 
+  it('finds a function made inside a call at the top level, as in a class written as ES5', function () {
+    assert.strictEqual(functionsMadeInTopLevelCalls('var C = function () { function C() {} C.prototype.m = function () {}; return C; }();').length, 2);
+    assert.deepStrictEqual(functionsMadeInTopLevelCalls('function C() {} C.prototype.m = function () { return function () {}(); };'), []);
+  });
+
   it('finds the marked calls in src/', function () {
     assert.deepStrictEqual(inlineMarks().sort(), ['admit', 'checkOptions', 'checkRequest', 'parseHead', 'serveHttp']);
   });
@@ -195,6 +221,10 @@ for (const b of BUNDLES) {
       const found = immediateCallsInFunctions(src);
       assert.strictEqual(found.length, inlineMarks().length, 'function expressions called inside a function: ' + found.map((f) => f.text).join('\n'));
       assert.deepStrictEqual(found.filter((f) => f.inRam || f.inLoop), []);
+    });
+
+    it('makes every function of its own at the top level, none inside a call run as it loads (no class wrapper)', function () {
+      assert.deepStrictEqual(functionsMadeInTopLevelCalls(src), []);
     });
 
     it('keeps ' + b.inRam + ' functions in RAM, among them the 4 that loop over payloads; no build marker is left', function () {
