@@ -7,7 +7,7 @@ import { Connection, OPEN, CLOSING, CLOSED, CONNECTING, TCP_CLOSED } from './rec
 import { host, made, NO_MEMORY } from './host';
 import { enqueue, clearQueue } from './outgoing/send-queue';
 import { closePayload, CLOSE } from './outgoing/frame-header';
-import { arm, CLOSE_DUE } from './timers';
+import { arm, CLOSE_DUE, NONE } from './timers';
 import { EXTRAS } from './features';
 
 /** Fails the connection: reports the error (`closeCode` on the Error), and
@@ -20,7 +20,7 @@ export function fail(s: Connection, code: number, reason: string): void {
   s._closeReason = reason;
   s._state = CLOSED;
   s._messageBuf = s._control = undefined;
-  arm(s, s._options._closeTimeout, CLOSE_DUE);
+  arm(s, CLOSE_DUE);
   e = new Error(reason);
   e.closeCode = code;
   s.emit('error', e);
@@ -34,7 +34,7 @@ export function startClose(s: Connection, code: number, reason: Uint8Array): voi
   if (s._state == OPEN) {
     s._state = CLOSING;
     enqueue(s, CLOSE, closePayload(code, reason));
-    arm(s, s._options._closeTimeout, CLOSE_DUE);
+    arm(s, CLOSE_DUE);
   } else if (s._state == CONNECTING) {
     s._state = CLOSED;
     host._destroy(s);
@@ -80,7 +80,7 @@ export function gone(s: Connection): void {
   var server = s._server, i;
   if (s._tcp == TCP_CLOSED) return;
   s._tcp = TCP_CLOSED;
-  arm(s, 0, 0);
+  arm(s, NONE);
   if (EXTRAS && s._idleTimer !== undefined) host._cancel(s._idleTimer);
   s._state = CLOSED;
   s._messageBuf = s._control = s._head = undefined;

@@ -71,7 +71,7 @@ export function serveHttp(s: Connection, req: Request): void {
   var noBody = req.method == 'HEAD', headGone = false, headers: { [lower: string]: string[] } = {};
   s._head!._http = 1;
   (req as any).url = req.path;
-  arm(s, s._options._closeTimeout, CLOSE_DUE);
+  arm(s, CLOSE_DUE);
   s._server.emit('request', req, {
     statusCode: 200,
     headersSent: false,

@@ -75,7 +75,7 @@ export class Socket {
       s._received = s._sent = s._refused = s._dropped = s._lastMessageAt = s._fragments = 0;
     }
     server._all.push(s);
-    arm(s, o._handshakeTimeout, HANDSHAKE_DUE);
+    arm(s, HANDSHAKE_DUE);
   }
 
   /** Sends a message, converted by the server's sendType (see README).

@@ -7,12 +7,17 @@ import { host } from './host';
 import { enqueue } from './outgoing/send-queue';
 import { PING, EMPTY } from './outgoing/frame-header';
 
-/** What the timer is for: the handshake must end by then; a heartbeat ping
- *  is due; its pong is due; the TCP connection must have ended by then. */
-export var HANDSHAKE_DUE = 1, PING_DUE = 2, PONG_DUE = 3, CLOSE_DUE = 4;
+/** What the timer is for, each with the option that says when: the
+ *  handshake must end by then (handshakeTimeout); a heartbeat ping is due
+ *  (pingInterval); its pong is due (pongTimeout); the TCP connection must
+ *  have ended by then (closeTimeout). NONE: no timer. */
+export var NONE = 0, HANDSHAKE_DUE = 1, PING_DUE = 2, PONG_DUE = 3, CLOSE_DUE = 4;
 
-/** Replaces the connection's timer: `purpose` after ms; none if ms is 0. */
-export function arm(s: Connection, ms: number, purpose: number): void {
+/** Replaces the connection's timer with one for `purpose`, due after its
+ *  option's time; none for NONE, or when that option is 0. */
+export function arm(s: Connection, purpose: number): void {
+  var o = s._options, ms = purpose == HANDSHAKE_DUE ? o._handshakeTimeout : purpose == PING_DUE ? o._pingInterval :
+    purpose == PONG_DUE ? o._pongTimeout : purpose == CLOSE_DUE ? o._closeTimeout : 0;
   if (s._timer !== undefined) host._cancel(s._timer);
   s._timerPurpose = purpose;
   s._moved = 0;
@@ -28,7 +33,7 @@ export function arm(s: Connection, ms: number, purpose: number): void {
  * connection.
  */
 function onTimer(s: Connection): void {
-  var purpose = s._timerPurpose, o = s._options;
+  var purpose = s._timerPurpose;
   s._timer = undefined;
   // Nothing here may throw out of a timer, where no one would catch it; a
   // board out of memory for the ping cuts this connection alone (its
@@ -36,8 +41,8 @@ function onTimer(s: Connection): void {
   try {
     if (purpose == PING_DUE) {
       if (s._state == OPEN) enqueue(s, PING, EMPTY);
-      arm(s, o._pongTimeout, PONG_DUE);
-    } else if (purpose != HANDSHAKE_DUE && s._moved) arm(s, purpose == PONG_DUE ? o._pongTimeout : o._closeTimeout, purpose);
+      arm(s, PONG_DUE);
+    } else if (purpose != HANDSHAKE_DUE && s._moved) arm(s, purpose);
     else host._destroy(s);
   } catch (e) {
     s._state = CLOSED;

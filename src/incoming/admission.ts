@@ -7,7 +7,7 @@ import { host, made } from '../host';
 import { enqueue, RAW } from '../outgoing/send-queue';
 import { arm, PING_DUE, CLOSE_DUE } from '../timers';
 import { lost, idleCheck } from '../connection';
-import { readFrames } from './frames';
+import { parseFrames } from './frames';
 import { statusText } from '../http-response';
 import { EXTRAS } from '../features';
 
@@ -89,7 +89,7 @@ export function respond(s: Connection, answer: number | string): void {
   try {
     if (typeof answer == 'number' && answer) {
       s._state = CLOSED;
-      arm(s, s._options._closeTimeout, CLOSE_DUE);
+      arm(s, CLOSE_DUE);
       // A complete error response, with a short text; the connection
       // closes after it.
       text = answer + ' ' + statusText(answer) + '\n';
@@ -110,7 +110,7 @@ export function respond(s: Connection, answer: number | string): void {
     delete req.headers['sec-websocket-version'];
     delete req.headers['sec-websocket-extensions'];
     s.request = req;
-    arm(s, s._options._pingInterval, PING_DUE);
+    arm(s, PING_DUE);
     if (EXTRAS && s._options._idleTimeout) {
       s._lastMessageAt = Date.now();
       idleCheck(s);
@@ -120,7 +120,7 @@ export function respond(s: Connection, answer: number | string): void {
     // A 'connection' listener may have closed it already.
     if (s._state == OPEN) {
       s.emit('open');
-      if (held) readFrames(s, held, 0);
+      if (held) parseFrames(s, held, 0);
     }
   } catch (e) {
     lost(s, e);

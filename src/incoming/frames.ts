@@ -4,15 +4,14 @@
 // kept as views of the caller's chunk where they can be: a message that
 // comes whole in one frame and one chunk is delivered without a copy.
 //
-// Two functions. readFrames takes the frames most apps get all day: whole,
-// short, unfragmented messages, each inside one chunk. Anything else goes to
-// parseFrames, the general parser, in sections. On Espruino the cost of a
-// call grows with the length of the function's text, all of it, taken
-// branches or not (the interpreter reads its way past the code it skips, and
-// to the end of the function after a return), and code in Storage is read
-// from flash. So the common case runs through a short function, and the
-// long one is not read at all for it; a third function would cost memory
-// for as long as the module is loaded (docs/design.md).
+// This is the general parser, for frames of any kind and size, split
+// anywhere. The frames most apps get all day (whole, short, unfragmented
+// messages, each inside one chunk) are read by receive() instead (see
+// receive.ts): on Espruino the cost of a call grows with the length of the
+// function's text, all of it, taken branches or not (the interpreter reads
+// its way past the code it skips, and to the end of the function after a
+// return), and code in Storage is read from flash. So the common case never
+// reads this long function (docs/design.md).
 
 import { Connection, OPEN, CLOSED } from '../record';
 import { host, made, VALID_UTF8 } from '../host';
@@ -21,7 +20,7 @@ import { enqueue } from '../outgoing/send-queue';
 import { closePayload, EMPTY, TEXT, BINARY, CLOSE, PING, PONG } from '../outgoing/frame-header';
 import { arm, PING_DUE, CLOSE_DUE } from '../timers';
 import { unmask } from './mask';
-import { utf8Valid, asciiEnd } from './utf8';
+import { utf8Valid } from './utf8';
 import { toValue } from '../message-types';
 import { EXTRAS, NATIVE } from '../features';
 
@@ -30,7 +29,7 @@ export var HEADER = 0, LENGTH = 1, EXTENDED_LENGTH = 2, MASK_KEY = 3, PAYLOAD = 
 
 /** The first header byte's FIN bit, the second's MASK bit, and the 7-bit
  *  lengths that say a 16-bit or a 64-bit length follows. */
-var FIN = 0x80, MASKED = 0x80, LENGTH_16 = 126, LENGTH_64 = 127;
+export var FIN = 0x80, MASKED = 0x80, LENGTH_16 = 126, LENGTH_64 = 127;
 
 /** The reason given for invalid UTF-8 (1007). */
 export var INVALID = 'invalid UTF-8';
@@ -41,42 +40,6 @@ export var INVALID = 'invalid UTF-8';
  *  little: a declared length is a claim, not bytes. (The board defaults for
  *  maxPayload are below it: there a message's buffer is made once.) */
 export var FIRST_BUFFER = 16384;
-
-/** Reads frames from b[i..], until its end or until the connection closes
- *  (a protocol error, or the peer's close frame). */
-export function readFrames(s: Connection, b: Uint8Array, i: number): void {
-  'ram if full';
-  var n = b.length, x, length, at, end, m = s._mask, binary;
-  // A final, masked text or binary frame with a 7- or 16-bit length, all of
-  // it in this chunk, between messages: delivered as a view of the chunk.
-  while (s._frameState == HEADER && !s._messageOp && s._state == OPEN && n - i > 5) {
-    x = b[i];
-    // (Without the MASK bit, the length is over 127: the general parser fails it.)
-    length = b[i + 1] ^ MASKED;
-    at = i + 6;
-    if ((x != (FIN | TEXT) && x != (FIN | BINARY)) || length >= LENGTH_64) break;
-    if (length == LENGTH_16) {
-      length = (b[i + 2] << 8) | b[i + 3];
-      at = i + 8;
-    }
-    end = at + length;
-    if (end > n || length > s._options._maxPayload) break;
-    m[0] = b[at - 4];
-    m[1] = b[at - 3];
-    m[2] = b[at - 2];
-    m[3] = b[at - 1];
-    unmask(b, at, end, m, 0);
-    binary = x == (FIN | BINARY);
-    if (!binary && (x = asciiEnd(b, at, end)) < end && utf8Valid(0, b, x, end)) return fail(s, 1007, INVALID);
-    i = end;
-    if (EXTRAS) {
-      s._received++;
-      s._lastMessageAt = Date.now();
-    }
-    s.emit('message', toValue(s._options._receiveType, b.subarray(at, end), binary), binary);
-  }
-  if (i < n) parseFrames(s, b, i);
-}
 
 /** The general parser: any frame, split anywhere, from b[i..]. */
 export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
@@ -124,7 +87,7 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
         if (s._state == OPEN) enqueue(s, PONG, data);
       } else if (op == PONG) {
         // An answer: the heartbeat starts again (timers.ts).
-        if (s._state == OPEN) arm(s, s._options._pingInterval, PING_DUE);
+        if (s._state == OPEN) arm(s, PING_DUE);
         if (EXTRAS) s.emit('pong', data);
       } else if (op == CLOSE) {
         code = data.length ? (data[0] << 8) | data[1] : 1005;
@@ -141,7 +104,7 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
         // it first, RFC 6455 section 7.1.1).
         x = s._state;
         s._state = CLOSED;
-        arm(s, s._options._closeTimeout, CLOSE_DUE);
+        arm(s, CLOSE_DUE);
         if (x == OPEN) enqueue(s, CLOSE, closePayload(code, EMPTY));
         else host._kick(s);
         return;

@@ -16,8 +16,11 @@
 import { host, NATIVE_RUN } from '../host';
 import { NATIVE } from '../features';
 
-var word = new Uint8Array(4);
-var word32 = new Uint32Array(word.buffer);
+/** 1 where a 32-bit word keeps its lowest byte first in memory (every
+ *  Espruino board, and Node on x86 and ARM): the mask word is built in
+ *  arithmetic, for that order or the other (no typed arrays kept for it,
+ *  which on a board would hold memory for as long as the module is loaded). */
+var LOW_BYTE_FIRST = new Uint8Array(new Uint16Array([1]).buffer)[0];
 
 /**
  * Unmasks b[i..end) with the 4-byte mask, starting at mask position `phase`.
@@ -32,10 +35,9 @@ export function unmask(b: Uint8Array, i: number, end: number, mask: Uint8Array, 
       host._unmask(b, i, end, mask, phase);
       return (phase + end - i) & 3;
     }
-    var words = (end - i) >> 2;
-    word[0] = mask[phase & 3]; word[1] = mask[(phase + 1) & 3];
-    word[2] = mask[(phase + 2) & 3]; word[3] = mask[(phase + 3) & 3];
-    xorWords(new Uint32Array(b.buffer, b.byteOffset + i, words), word32[0], words);
+    var words = (end - i) >> 2, a = mask[phase & 3], c = mask[(phase + 1) & 3], d = mask[(phase + 2) & 3], e = mask[(phase + 3) & 3];
+    // The mask bytes in the order a word's bytes have in memory.
+    xorWords(new Uint32Array(b.buffer, b.byteOffset + i, words), LOW_BYTE_FIRST ? a | c << 8 | d << 16 | e << 24 : e | d << 8 | c << 16 | a << 24, words);
     i += words << 2;
     // The last bytes, fewer than four.
     while (i < end) b[i++] ^= mask[phase++ & 3];
