@@ -20,6 +20,7 @@ const {
 } = require('./helpers/harness');
 
 const handshakeFx = require('./fixtures/unit/handshake.json');
+const browserHeads = require('./fixtures/browser-heads.json');
 
 const TEXT = 1, BINARY = 2, CLOSE = 8, PING = 9, PONG = 10;
 const SIZES = [0, 125, 126, 65535, 65536, 1048576];
@@ -804,6 +805,27 @@ for (const target of targets) {
         assert.strictEqual(conn.socket.isOpen(), false);
         assert.strictEqual(conn.socket.send('late'), false, 'send() after close returns false');
       });
+
+      for (const b of browserHeads) {
+        it("keeps in socket.request the headers of a " + b.name + " handshake that mean something to the application, and none of the others", async function () {
+          const { port, conns } = await h.startServer({}, {});
+          const fill = (v) => v.replace(/\{host\}/g, '127.0.0.1:' + port).replace(/\{key\}/g, key);
+          const key = newKey();
+          const raw = await h.raw(port);
+          await raw.write(upgradeRequest(port, { headers: b.headers.map(([n, v]) => [n, fill(v)]) }).text);
+          const head = await raw.readHead();
+          assert.strictEqual(head.status, 101);
+          const conn = await conns.next();
+          const kept = {};
+          for (const name in b.kept) kept[name] = fill(b.kept[name]);
+          // Only the application's headers stay: those the handshake needs, and
+          // those about caching and content negotiation (a WebSocket has no
+          // body to cache or encode) or fixed for every WebSocket request, are
+          // let go, as on a board each costs memory for the connection's life.
+          assert.deepStrictEqual(Object.assign({}, conn.socket.request.headers), kept);
+          raw.destroy();
+        });
+      }
 
       it('survives a client that vanishes mid-frame: close 1006, other clients keep working', async function () {
         const { port, conns } = await h.echoServer();

@@ -81,7 +81,7 @@ function decided(s: Connection, status: number): void {
  * asynchronous verify() has decided.
  */
 export function respond(s: Connection, answer: number | string): void {
-  var hd = s._head, req, held, server = s._server, text;
+  var hd = s._head, req, held, server = s._server, text, drop, i;
   if (!hd || s._state || hd._http) return;
   req = hd._request!;
   held = hd._held;
@@ -102,13 +102,15 @@ export function respond(s: Connection, answer: number | string): void {
     enqueue(s, RAW, made(host._bytes('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' +
       made(host._accept(req.headers['sec-websocket-key'])) + '\r\n' + (answer || '') + '\r\n')));
     // The request stays with the socket, without the headers only the
-    // handshake needs (on a board each header costs memory for as long as
-    // the connection lasts).
-    delete req.headers['connection'];
-    delete req.headers['upgrade'];
-    delete req.headers['sec-websocket-key'];
-    delete req.headers['sec-websocket-version'];
-    delete req.headers['sec-websocket-extensions'];
+    // handshake needs, those about caching and content negotiation (a
+    // WebSocket has no body to cache or encode), and those a browser sends
+    // the same for every WebSocket: on a board each header costs memory for
+    // as long as the connection lasts (a browser's, 12 to 20 blocks in all).
+    // (The list is made here, per handshake: kept by the module, it would
+    // hold memory for as long as the module is loaded.)
+    drop = ('connection upgrade sec-websocket-key sec-websocket-version sec-websocket-extensions ' +
+      'pragma cache-control accept accept-encoding sec-fetch-dest sec-fetch-mode').split(' ');
+    for (i = 0; i < drop.length; i++) delete req.headers[drop[i]];
     s.request = req;
     arm(s, PING_DUE);
     if (EXTRAS && s._options._idleTimeout) {
