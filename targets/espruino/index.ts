@@ -27,8 +27,9 @@ interface Link extends Socket {
   _busy: number;
   /** The timer of the next write. */
   _writeTimer: any;
-  /** The message being sliced as a string (see put). */
-  _big: string;
+  /** The message being sliced as a string (see put); no field until a
+   *  message needs it (a block less for every other connection). */
+  _big?: string;
 }
 
 var net = require('net');
@@ -128,7 +129,7 @@ function put(s: Link, d: Uint8Array | string, start: number, end: number, head?:
   else {
     if (!s._big) s._big = E.toString(d) || '';
     piece = s._big ? s._big.substr(start, end - start) : undefined;
-    if (end == d.length) s._big = '';
+    if (end == d.length) s._big = undefined;
   }
   out = piece === undefined || h === undefined ? undefined : out + h + piece;
 }
@@ -174,7 +175,6 @@ host._listen = function (server: Server, port: number) {
       if (all.length > o._maxConnections && process.memory(false).free < o._minFree) return sock.end();
       s = new Socket(server, sock) as Link;
       s._busy = 0;
-      s._big = '';
       socks.push(sock);
       links.push(s);
       sock.on('data', onData);
