@@ -19,8 +19,11 @@ import { NATIVE } from '../features';
 /** 1 where a 32-bit word keeps its lowest byte first in memory (every
  *  Espruino board, and Node on x86 and ARM): the mask word is built in
  *  arithmetic, for that order or the other (no typed arrays kept for it,
- *  which on a board would hold memory for as long as the module is loaded). */
-var LOW_BYTE_FIRST = new Uint8Array(new Uint16Array([1]).buffer)[0];
+ *  which on a board would hold memory for as long as the module is loaded).
+ *  (Found with a Uint32Array, which the words are XORed through anyway: on
+ *  Espruino the first use of a built-in class gives it an entry of about 10
+ *  blocks in the interpreter's root, a second class would cost as much.) */
+var LOW_BYTE_FIRST = new Uint8Array(new Uint32Array([1]).buffer)[0];
 
 /**
  * Unmasks b[i..end) with the 4-byte mask, starting at mask position `phase`.
