@@ -6,6 +6,9 @@ import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { statSync } from 'fs';
 import { parse } from 'acorn';
+import { createRequire } from 'module';
+
+const { storageImage } = createRequire(import.meta.url)('./flash-scripts/storage-image.js');
 
 /** The minifier's two passes. The first minifies; no object of ours has a
  *  getter; directives stay (Espruino's 'ram'). Private members (_name) are
@@ -113,9 +116,11 @@ function bundle(out, extras) {
         }
       },
       {
+        // The size of the bundle, and of what goes into a board's Storage:
+        // the bundle pretokenised (flash-scripts/storage-image.js).
         name: 'size',
         writeBundle() {
-          console.log(out + ': ' + statSync(out).size + ' bytes');
+          console.log(out + ': ' + statSync(out).size + ' bytes (in Storage, pretokenised: ' + storageImage(out).length + ')');
         }
       }
     ]

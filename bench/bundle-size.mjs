@@ -16,14 +16,12 @@ process.chdir(root);
 const { default: configs, TERSER_PASSES } = await import(path.join(root, 'rollup.config.mjs'));
 
 for (const cfg of configs) {
-  // The same plugins and output options, with source maps; then the same
-  // terser passes, by hand, so that their maps can be chained.
-  const features = cfg.plugins.find((p) => p.name == 'features');
-  const bundle = await rollup({
-    input: cfg.input,
-    plugins: [features, typescript({ tsconfig: './tsconfig.json', compilerOptions: { noEmit: false, declaration: false, sourceMap: true } })],
-    onwarn() {}
-  });
+  // The same plugins and output options, with source maps (the TypeScript
+  // plugin made to give them; no size report); then the same terser passes,
+  // by hand, so that their maps can be chained.
+  const plugins = cfg.plugins.filter((p) => p.name != 'size').map((p) => p.name == 'typescript' ?
+    typescript({ tsconfig: './tsconfig.json', compilerOptions: { noEmit: false, declaration: false, sourceMap: true } }) : p);
+  const bundle = await rollup({ input: cfg.input, plugins, onwarn() {} });
   const { output } = await bundle.generate({ ...cfg.output, plugins: [], file: undefined, sourcemap: true });
   let code = output[0].code, map = output[0].map;
   for (const pass of TERSER_PASSES) {

@@ -16,7 +16,8 @@
 // and the table gives the median ms per case and the ratio module / minimal.
 //
 // Each app runs twice over: with its code in Storage, as on a board (the
-// module required from Storage; the minimal app saved there and required),
+// module required from Storage, pretokenised as flash-scripts/install-storage.js
+// writes it; the minimal app saved there as it is, and required),
 // and with its code in RAM (the module's text given to Modules.addCached, as
 // the Web IDE sends a module; the minimal app as the interpreter loads the
 // app file). The Linux interpreters read Storage through a file, with an
@@ -27,11 +28,14 @@
 // blocks the module takes in each placement.
 //
 //   npm run build
-//   ESPRUINO=/path/to/espruino node bench/espruino-echo.js [--rounds N] [--module FILE] [--compare OTHER.js] [--binary]
+//   ESPRUINO=/path/to/espruino node bench/espruino-echo.js [--rounds N] [--module FILE] [--compare OTHER.js [--plain-compare]] [--binary]
 //
 // --rounds N     runs of each app (default 5)
 // --module FILE  the module to measure (default dist/espruino/web-socket-server.js)
 // --compare FILE another build of the module, from Storage, in a last column (ratio to --module)
+// --plain-compare the --compare module goes into Storage as it is, not
+//                pretokenised: with --compare the same file as --module, it
+//                shows what pretokenising gives
 // --binary       binary messages instead of text (the module then skips UTF-8 checks)
 //
 // The module runs with its defaults for this interpreter, except maxPayload
@@ -48,6 +52,7 @@ const OPTIONS = options({
   rounds: ['string', '5'],
   module: ['string', path.join(ROOT, 'dist', 'espruino', 'web-socket-server.js')],
   compare: ['string', null],
+  'plain-compare': ['boolean', false],
   binary: ['boolean', false]
 });
 const ROUNDS = +OPTIONS.rounds;
@@ -64,7 +69,7 @@ const CASES = [
 
 if (!ESPRUINO) {
   console.log('Times echo round trips through the module and through a minimal echo app on a real Espruino interpreter.');
-  console.log('Usage: ESPRUINO=/path/to/espruino node bench/espruino-echo.js [--rounds N] [--module FILE] [--compare OTHER.js] [--binary]');
+  console.log('Usage: ESPRUINO=/path/to/espruino node bench/espruino-echo.js [--rounds N] [--module FILE] [--compare OTHER.js [--plain-compare]] [--binary]');
   process.exit(0);
 }
 
@@ -158,7 +163,7 @@ async function run(dir, app) {
     { name: 'module', place: 'RAM', dir: workDir(ESPRUINO), app: (port) => moduleApp(port, source) },
     { name: 'minimal', place: 'Storage', dir: workDir(ESPRUINO), app: minimalStorageApp }
   ];
-  if (COMPARE) apps.push({ name: 'compare', place: 'Storage', dir: workDir(ESPRUINO, path.resolve(COMPARE)), app: (port) => moduleApp(port) });
+  if (COMPARE) apps.push({ name: 'compare', place: 'Storage', dir: workDir(ESPRUINO, path.resolve(COMPARE), OPTIONS['plain-compare']), app: (port) => moduleApp(port) });
   try {
     const times = apps.map(() => []);
     for (let k = 0; k < ROUNDS; k++) for (let i = 0; i < apps.length; i++) times[i].push(await run(apps[i].dir, apps[i].app));
@@ -166,7 +171,7 @@ async function run(dir, app) {
     console.log('ms per case, median of ' + ROUNDS + ' alternating runs, each on a fresh interpreter');
     console.log('  module:  ' + path.relative(process.cwd(), MODULE) + ', its code in Storage (as on a board) or in RAM (Modules.addCached)');
     console.log('  minimal: the minimal echo app (see the header of ' + path.relative(process.cwd(), __filename) + '), in RAM or in Storage');
-    if (COMPARE) console.log('  compare: ' + path.relative(process.cwd(), path.resolve(COMPARE)) + ', from Storage');
+    if (COMPARE) console.log('  compare: ' + path.relative(process.cwd(), path.resolve(COMPARE)) + ', from Storage' + (OPTIONS['plain-compare'] ? ', not pretokenised' : ''));
     console.log('  blocks the module takes once loaded: ' + apps.map((a, i) => a.name == 'minimal' ? '' : a.name + ' from ' + a.place + ' ' +
       median(times[i].map((t) => t.loaded))).filter(Boolean).join(', '));
     console.log('');

@@ -5,16 +5,18 @@
 // text again (docs/design.md, Short functions on the path of a message). On
 // the Linux builds of the interpreter every such fetch is a read of the file
 // that holds Storage. This script counts them: it builds the module with a
-// source map, writes it to Storage, runs an echo app under `strace`, and
+// source map, writes it to Storage (pretokenised, as
+// flash-scripts/install-storage.js does), runs an echo app under `strace`, and
 // after a few round trips to warm up, counts the fetches made during N more
 // 64-byte round trips, by the innermost function whose text they are in.
 // The count hardly changes from run to run: it is not a time. (Where
 // 'drain' comes after the next message, as on a loaded machine, a round trip
 // runs writePiece and pull once more, about 10 fetches.)
 //
-//   ESPRUINO=/path/to/espruino node bench/espruino-flash-reads.js [--full] [--messages N] [--size BYTES] [--binary] [--top K]
+//   ESPRUINO=/path/to/espruino node bench/espruino-flash-reads.js [--full] [--plain] [--messages N] [--size BYTES] [--binary] [--top K]
 //
 // --full      the full module (default: the small one)
+// --plain     the module in Storage as it is, not pretokenised
 // --messages  round trips counted (default 100)
 // --size      bytes per message (default 64)
 // --binary    binary messages instead of text
@@ -31,10 +33,12 @@ const { pathToFileURL } = require('url');
 const acorn = require('acorn');
 const { TraceMap, originalPositionFor } = require('@jridgewell/trace-mapping');
 const { ROOT, delay, options, freePort, workDir, connect, roundTrip } = require('./espruino-run');
+const { storageImage } = require('../flash-scripts/storage-image');
 
 const ESPRUINO = process.env.ESPRUINO;
 const OPTIONS = options({
   full: ['boolean', false],
+  plain: ['boolean', false],
   messages: ['string', '100'],
   size: ['string', '64'],
   binary: ['boolean', false],
@@ -50,7 +54,7 @@ const PAGE = 4096;
 
 if (!ESPRUINO) {
   console.log('Counts the code read from Storage per echoed message, by function, on a real Espruino interpreter.');
-  console.log('Usage: ESPRUINO=/path/to/espruino node bench/espruino-flash-reads.js [--full] [--messages N] [--size BYTES] [--binary] [--top K]');
+  console.log('Usage: ESPRUINO=/path/to/espruino node bench/espruino-flash-reads.js [--full] [--plain] [--messages N] [--size BYTES] [--binary] [--top K]');
   process.exit(0);
 }
 if (spawnSync('strace', ['-V']).status !== 0) {
@@ -90,6 +94,26 @@ function functions(code, map) {
   })(acorn.parse(code, { ecmaVersion: 5, locations: true }));
   // Innermost first, so that a fetch is counted in the function it is in.
   return found.sort((a, b) => (a.end - a.start) - (b.end - b.start));
+}
+
+/** For each byte of `image`, the module's text pretokenised
+ *  (flash-scripts/storage-image.js), the offset in `code` of what it stands
+ *  for: a token's byte stands for the keyword or operator it replaces; the
+ *  rest is the text as it was, but for the spaces between tokens. */
+function imageOffsets(code, image) {
+  const at = new Array(image.length).fill(0);
+  let j = 0;
+  for (const t of acorn.tokenizer(code, { ecmaVersion: 5 })) {
+    while (j < image.length && (image[j] == 0x20 || image[j] == 0x0a)) at[j++] = t.start;
+    if (image[j] >= 0x80) at[j++] = t.start;
+    else {
+      for (let c = t.start; c < t.end; c++, j++) {
+        if (image[j] != code.charCodeAt(c)) throw new Error('the pretokenised module does not follow its text at ' + c);
+        at[j] = c;
+      }
+    }
+  }
+  return at;
 }
 
 /** A line of source, trimmed, to name a function that has no name of its own. */
@@ -139,7 +163,7 @@ function app(port) {
   const built = await build(OPTIONS.full);
   const moduleFile = path.join(require('os').tmpdir(), 'flash-reads-module-' + process.pid + '.js');
   fs.writeFileSync(moduleFile, built.code);
-  const dir = workDir(ESPRUINO, moduleFile);
+  const dir = workDir(ESPRUINO, moduleFile, OPTIONS.plain), image = OPTIONS.plain ? Buffer.from(built.code, 'latin1') : storageImage(moduleFile);
   fs.rmSync(moduleFile);
   const traceFile = path.join(dir, 'strace.txt'), port = await freePort();
   fs.writeFileSync(path.join(dir, 'app.js'), app(port));
@@ -167,24 +191,25 @@ function app(port) {
     w.terminate();
     stop();
     await new Promise((resolve) => (p.exitCode !== null ? resolve() : p.once('exit', resolve)));
-    // Storage is the file; the module's text is in it, as it was written.
-    const flash = fs.readFileSync(path.join(dir, 'espruino.flash')), base = flash.indexOf(Buffer.from(built.code.slice(0, 64), 'latin1'));
-    const fns = functions(built.code, built.map), counts = new Map();
+    // Storage is the file; the module's image is in it, as it was written.
+    const flash = fs.readFileSync(path.join(dir, 'espruino.flash')), base = flash.indexOf(image.subarray(0, 64));
+    const fns = functions(built.code, built.map), counts = new Map(), textAt = imageOffsets(built.code, image);
     let total = 0, inModule = 0;
     for (const pos of fetches(fs.readFileSync(traceFile, 'latin1'), from, to)) {
       total++;
-      const k = pos - base;
-      if (k < 0 || k >= built.code.length) continue;
+      if (pos < base || pos >= base + image.length) continue;
       inModule++;
+      const k = textAt[pos - base];
       const f = fns.find((x) => k >= x.start && k < x.end);
       if (f) counts.set(f, (counts.get(f) || 0) + 1);
     }
     const same = fs.existsSync(built.dist) && fs.readFileSync(built.dist, 'utf8') == built.code;
     console.log('Code fetched from Storage per round trip, ' + SIZE + '-byte ' + (OPTIONS.binary ? 'binary' : 'text') + ' messages, ' + MESSAGES + ' counted, on ' + ESPRUINO);
-    console.log('module: the ' + (OPTIONS.full ? 'full' : 'small') + ' one, ' + built.code.length + ' bytes (' + (same ? 'the same as ' : 'not the same as ') + path.relative(process.cwd(), built.dist) + ')');
+    console.log('module: the ' + (OPTIONS.full ? 'full' : 'small') + ' one, ' + built.code.length + ' bytes (' + (same ? 'the same as ' : 'not the same as ') + path.relative(process.cwd(), built.dist) + '), ' +
+      (OPTIONS.plain ? 'in Storage as it is' : image.length + ' in Storage, pretokenised'));
     console.log('fetches per round trip: ' + (inModule / MESSAGES).toFixed(1) + ' in the module (' + (total / MESSAGES).toFixed(1) + ' in all)');
     console.log('');
-    console.log('per trip  chars  function');
+    console.log('per trip  chars  function (chars: its minified text, before it is pretokenised)');
     [...counts].sort((a, b) => b[1] - a[1]).slice(0, TOP).forEach(([f, n]) => {
       console.log((n / MESSAGES).toFixed(1).padStart(8) + String(f.end - f.start).padStart(7) + '  ' + f.where + '  ' + (f.name || sourceLine(f.where)));
     });

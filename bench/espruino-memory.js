@@ -1,7 +1,8 @@
 // Memory that the Espruino modules take on real Espruino interpreters, in
 // blocks (JsVars). Both modules, dist/espruino/web-socket-server.js (small)
 // and web-socket-server-full.js (full), are require()d from Storage, as on a
-// board. One table:
+// board (pretokenised, as flash-scripts/install-storage.js puts them there).
+// One table:
 //
 //   1. the module, loaded;
 //   2. a started server (new Server + start(), after 'listening'), beyond 1;
@@ -66,6 +67,7 @@
 const fs = require('fs');
 const path = require('path');
 const { ROOT, delay, freePort, options, workDir, start, connect, roundTrip, close } = require('./espruino-run');
+const { storageImage } = require('../flash-scripts/storage-image');
 
 const ESPRUINO = process.env.ESPRUINO;
 const ESPRUINO_SMALL = process.env.ESPRUINO_SMALL;
@@ -347,7 +349,7 @@ function brief(e) {
   const info = results.find((r) => r.loaded);
   if (info) console.log('  rows 1-5: ' + ESPRUINO + ' (BOARD ' + info.loaded.board + ', ' + info.loaded.total + ' blocks of ' + info.loaded.blocksize + ' bytes)');
   if (small && small.loaded) console.log('  row 6:    ' + ESPRUINO_SMALL + ' (BOARD ' + small.loaded.board + ', ' + small.loaded.total + ' blocks of ' + small.loaded.blocksize + ' bytes)');
-  for (const m of MODULES) console.log('  ' + m.name.padEnd(6) + rel(m.file) + ' (' + fs.statSync(m.file).size + ' bytes)');
+  for (const m of MODULES) console.log('  ' + m.name.padEnd(6) + rel(m.file) + ' (' + fs.statSync(m.file).size + ' bytes; in Storage, pretokenised: ' + storageImage(m.file).length + ')');
   console.log('  usage = process.memory().usage after a collection; rows 2-6 from the app\'s reports, five in each state, from ' + TICK + ' ms into it');
   console.log('');
 

@@ -10,6 +10,7 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { parseArgs } = require('util');
 const WebSocket = require('ws');
+const { storageImage } = require('../flash-scripts/storage-image');
 
 const ROOT = path.join(__dirname, '..');
 
@@ -42,11 +43,13 @@ function options(spec) {
  *  ./espruino.flash). With `moduleFile`, the module is written to Storage
  *  as "web-socket-server" first, by a run of its own, read from a file so
  *  that the interpreter holds only one copy of it: what a board's
- *  `require("web-socket-server")` then finds. */
-function workDir(exe, moduleFile) {
+ *  `require("web-socket-server")` then finds. It is written pretokenised,
+ *  as flash-scripts/install-storage.js writes it to a board's Storage, or
+ *  with `plain` as it is. */
+function workDir(exe, moduleFile, plain) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'espruino-bench-'));
   if (moduleFile) {
-    fs.copyFileSync(moduleFile, path.join(dir, 'module.js'));
+    fs.writeFileSync(path.join(dir, 'module.js'), plain ? fs.readFileSync(moduleFile) : storageImage(moduleFile));
     fs.writeFileSync(path.join(dir, 'write.js'), 'require("Storage").write("web-socket-server", require("fs").readFileSync("module.js")); quit();');
     spawnSync(exe, ['write.js'], { cwd: dir, stdio: 'ignore', timeout: 20000 });
     if (!fs.existsSync(path.join(dir, 'espruino.flash'))) throw new Error(exe + ' did not write the module to Storage');

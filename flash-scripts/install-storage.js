@@ -10,18 +10,23 @@
  * Upload apps afterwards with `upload.js --module-in-storage`, so that the
  * module is not sent (and cached in RAM) again.
  *
+ * The module goes in pretokenised (flash-scripts/storage-image.js): its
+ * keywords and operators as Espruino's one-byte tokens, as the Web IDE's
+ * "Pretokenise code before upload" does. That is about 14% fewer bytes of
+ * Storage, and fewer for the board to read each time it runs a function.
+ *
  * How: runs the espruino CLI (node_modules) with
- *   --storage web-socket-server:modules/web-socket-server.js
- * (the bundle, dist/espruino/web-socket-server.js, copied to a temporary
- * directory that is the CLI's working directory), which sends
+ *   --storage web-socket-server:storage/web-socket-server
+ * (the pretokenised bundle, from dist/espruino/web-socket-server.js, in a
+ * temporary directory that is the CLI's working directory), which sends
  *   require("Storage").write("web-socket-server",atob("..."),0,<size>)
  *   require("Storage").write("web-socket-server",atob("..."),384) ...
  * followed by a one-line check (-e) that prints the stored size. The board is
  * not reset. With --dry-run --out FILE nothing connects: the CLI writes that
  * code (its -o output) and FILE receives a copy.
  *
- * Storage space: the bundle is about 15 KB. ESP8266 boards with 512 KB flash
- * have only 16 KB of Storage in total.
+ * Storage space: the small module takes about 15 KB, the full one 16 KB.
+ * ESP8266 boards with 512 KB flash have only 16 KB of Storage in total.
  *
  * Network: this upload needs no module from espruino.com. When it connects to
  * a board, the CLI downloads www.espruino.com/json/<BOARD>.json for
@@ -35,9 +40,11 @@
 const fs = require('fs');
 const path = require('path');
 const up = require('./upload.js');
+const { storageImage } = require('./storage-image.js');
 
 const NAME = up.MODULE_NAME; // Storage file name (at most 28 characters)
 const STAGED = 'modules/' + up.MODULE_NAME + '.js'; // relative to the stage: no ':' for --storage
+const IMAGE = 'storage/' + up.MODULE_NAME; // the pretokenised module, what goes into Storage
 // Printed by the board after the upload (ES5, one line, no leading '-').
 const CHECK = 'print("' + NAME + ' in Storage: "+(require("Storage").read("' + NAME + '")||"").length+" bytes")';
 const CHECK_RE = new RegExp(NAME + ' in Storage: (\\d+) bytes');
@@ -54,6 +61,9 @@ Options:
                  (Telnet console, port 23 by default). Required unless --dry-run.
   --baud N       Serial baud rate (default ${up.DEFAULT_BAUD}; ignored for USB and TCP).
   --module FILE  Module file to install (default dist/espruino/web-socket-server.js).
+                 It goes into Storage pretokenised, as the Web IDE's "Pretokenise
+                 code before upload" does: about 14% fewer bytes, and faster to
+                 run from flash.
   --full         Install dist/espruino/web-socket-server-full.js, the module with
                  the optional features and its message path in RAM (faster, about
                  170 blocks more: for an ESP32, a Pico or an Espruino WiFi), as
@@ -91,7 +101,10 @@ async function main(argv) {
 
   const stage = up.makeStage(true, moduleFile);
   try {
-    const size = fs.statSync(path.join(stage, STAGED)).size;
+    // (From the stage's copy: a rebuild meanwhile cannot mix two versions.)
+    fs.mkdirSync(path.join(stage, 'storage'));
+    fs.writeFileSync(path.join(stage, IMAGE), storageImage(path.join(stage, STAGED)));
+    const size = fs.statSync(path.join(stage, IMAGE)).size;
     const stageOut = opts.dryRun ? up.outputFile(opts.out) : null;
     // Other files for Storage (--file NAME:PATH, a page say), staged by
     // index: the CLI's NAME:PATH takes no second ':'.
@@ -109,7 +122,7 @@ async function main(argv) {
     const args = [].concat(
       up.configArgs(stage, offline),
       up.boardArgs(board, stage, offline),
-      ['--storage', NAME + ':' + STAGED],
+      ['--storage', NAME + ':' + IMAGE],
       [].concat.apply([], files),
       // With -e and no file the CLI neither resets the board nor enters its
       // interactive terminal mode.

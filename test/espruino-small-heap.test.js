@@ -18,6 +18,7 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const WebSocket = require('ws');
 const { storm, KINDS } = require('./helpers/storm');
+const { storageImage } = require('../flash-scripts/storage-image');
 
 /** How long the misbehaving clients go on, at least: each phase of the
  *  storm goes on until each of its kinds has had the free slot once (the
@@ -89,8 +90,9 @@ function app(port) {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'espruino-small-'));
     port = await freePort();
     // The module into Storage (./espruino.flash), read from a file so that
-    // the interpreter holds one copy of it.
-    fs.copyFileSync(BUNDLE, path.join(dir, 'module.js'));
+    // the interpreter holds one copy of it; pretokenised, as
+    // flash-scripts/install-storage.js puts it on a board.
+    fs.writeFileSync(path.join(dir, 'module.js'), storageImage(BUNDLE));
     fs.writeFileSync(path.join(dir, 'write.js'),
       'require("Storage").write("web-socket-server", require("fs").readFileSync("module.js")); quit();');
     spawnSync(ESPRUINO_SMALL, ['write.js'], { cwd: dir, stdio: 'ignore', timeout: 20000 });
@@ -244,7 +246,7 @@ function app(port) {
     const dport = await freePort();
     let dout = '', dexited = false, dproc;
     try {
-      fs.copyFileSync(BUNDLE, path.join(ddir, 'module.js'));
+      fs.writeFileSync(path.join(ddir, 'module.js'), storageImage(BUNDLE));
       fs.copyFileSync(pageFile, path.join(ddir, 'page.html'));
       const app = fs.readFileSync(path.join(__dirname, '..', 'examples', 'espruino', 'dashboard.js'), 'latin1')
         .replace("var SSID = 'YOUR_WIFI_SSID';", "var SSID = '';")
@@ -325,7 +327,7 @@ function app(port) {
     let pout = '', pexited = false, pproc;
     const mainPort = port;
     try {
-      fs.copyFileSync(BUNDLE, path.join(pdir, 'module.js'));
+      fs.writeFileSync(path.join(pdir, 'module.js'), storageImage(BUNDLE));
       fs.writeFileSync(path.join(pdir, 'page.html'), page);
       // The page goes into Storage 1 KB at a time: it is larger than this
       // interpreter's free memory.

@@ -23,6 +23,7 @@ const acorn = require('acorn');
 const root = path.join(__dirname, '..');
 const UPLOAD = path.join(root, 'flash-scripts', 'upload.js');
 const INSTALL = path.join(root, 'flash-scripts', 'install-storage.js');
+const { storageImage } = require(path.join(root, 'flash-scripts', 'storage-image.js'));
 const DIST = path.join(root, 'dist', 'espruino', 'web-socket-server.js');
 const DIST_FULL = path.join(root, 'dist', 'espruino', 'web-socket-server-full.js');
 const APP = path.join(root, 'examples', 'espruino', 'echo.js');
@@ -441,7 +442,7 @@ describe('flash-scripts', function () {
       for (const o of ['--port', '--baud', '--dry-run', '--out', '--full']) assert.ok(r.stdout.indexOf(o) >= 0, 'help lacks ' + o);
     });
 
-    it('writes the Storage file "web-socket-server" with exactly the bundle', async function () {
+    it('writes the Storage file "web-socket-server": the bundle, pretokenised', async function () {
       const out = tmpFile('storage.js');
       const r = await run(INSTALL, ['--dry-run', '--out', out, '--module', bundleFile]);
       ok(r);
@@ -453,9 +454,15 @@ describe('flash-scripts', function () {
       const fake = fakeEspruino();
       vm.runInNewContext(code, fake.sandbox);
       assert.deepStrictEqual(Object.keys(fake.files), [NAME]);
-      assert.strictEqual(fake.files[NAME].toString('latin1'), bundle, 'Storage file differs from the bundle');
-      parse5(fake.Storage.read(NAME));
-      assert.deepStrictEqual(fake.log.printed, [NAME + ' in Storage: ' + bundle.length + ' bytes']);
+      const stored = fake.files[NAME];
+      assert.ok(stored.equals(storageImage(bundleFile)), 'Storage file differs from the pretokenised bundle');
+      // Keywords and operators are Espruino's token bytes (138 and on: its
+      // jslex.h), everything else as in the bundle.
+      const tokens = [...stored].filter((c) => c >= 0x80);
+      assert.ok(tokens.length > 500 && tokens.every((c) => c >= 138 && c < 200), tokens.length + ' token bytes');
+      assert.ok(stored.includes(Buffer.from('"out of memory"')), 'strings are kept as they are');
+      assert.ok(stored.length < 0.9 * bundle.length, stored.length + ' bytes, from ' + bundle.length);
+      assert.deepStrictEqual(fake.log.printed, [NAME + ' in Storage: ' + stored.length + ' bytes']);
       assert.deepStrictEqual(fake.log.loaded, []);
     });
 
@@ -468,7 +475,12 @@ describe('flash-scripts', function () {
       const fake = fakeEspruino();
       vm.runInNewContext(fs.readFileSync(out, 'latin1'), fake.sandbox);
       const stored = fake.files[NAME].toString('latin1');
-      assert.ok(stored === before || stored === after, 'Storage file differs from dist/espruino bundle');
+      const image = (text) => {
+        const f = tmpFile('dist-copy.js');
+        fs.writeFileSync(f, text, 'latin1');
+        return storageImage(f).toString('latin1');
+      };
+      assert.ok(stored === image(before) || stored === image(after), 'Storage file differs from the pretokenised dist/espruino bundle');
     });
 
     it('--full installs dist/espruino/web-socket-server-full.js under the same name', async function () {
@@ -476,7 +488,7 @@ describe('flash-scripts', function () {
       ok(await run(INSTALL, ['--dry-run', '--out', out, '--full']));
       const fake = fakeEspruino();
       vm.runInNewContext(fs.readFileSync(out, 'latin1'), fake.sandbox);
-      assert.strictEqual(fake.files[NAME].toString('latin1'), fs.readFileSync(DIST_FULL, 'latin1'));
+      assert.ok(fake.files[NAME].equals(storageImage(DIST_FULL)), 'Storage file differs from the pretokenised full bundle');
       fails(await run(INSTALL, ['--dry-run', '--out', tmpFile('w.js'), '--full', '--module', bundleFile]), /contradict/);
     });
 
@@ -560,7 +572,8 @@ describe('flash-scripts', function () {
       const r = await run(INSTALL, ['--port', 'tcp://127.0.0.1:' + port, '--offline', '--module', small, '--timeout', '50']);
       ok(r);
       assert.ok(files[NAME], 'no Storage file written');
-      assert.strictEqual(files[NAME].toString('latin1'), text);
+      assert.ok(files[NAME].equals(storageImage(small)), 'the Storage file is the module, pretokenised');
+      assert.ok(files[NAME].length < text.length && files[NAME].includes(Buffer.from('exports.Server')));
       assert.match(r.stdout, /Installed "web-socket-server" in Storage/);
       assert.ok(received.indexOf('reset()') < 0, 'installing must not reset the board');
     });
