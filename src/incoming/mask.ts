@@ -38,9 +38,11 @@ export function unmask(b: Uint8Array, i: number, end: number, mask: Uint8Array, 
       host._unmask(b, i, end, mask, phase);
       return (phase + end - i) & 3;
     }
-    var words = (end - i) >> 2, a = mask[phase & 3], c = mask[(phase + 1) & 3], d = mask[(phase + 2) & 3], e = mask[(phase + 3) & 3];
-    // The mask bytes in the order a word's bytes have in memory.
-    xorWords(new Uint32Array(b.buffer, b.byteOffset + i, words), LOW_BYTE_FIRST ? a | c << 8 | d << 16 | e << 24 : e | d << 8 | c << 16 | a << 24, words);
+    // The mask's bytes from this phase on, in the order a word's bytes have
+    // in memory.
+    var words = (end - i) >> 2, key0 = mask[phase & 3], key1 = mask[(phase + 1) & 3], key2 = mask[(phase + 2) & 3], key3 = mask[(phase + 3) & 3];
+    xorWords(new Uint32Array(b.buffer, b.byteOffset + i, words),
+      LOW_BYTE_FIRST ? key0 | key1 << 8 | key2 << 16 | key3 << 24 : key3 | key2 << 8 | key1 << 16 | key0 << 24, words);
     i += words << 2;
     // The last bytes, fewer than four.
     while (i < end) b[i++] ^= mask[phase++ & 3];
