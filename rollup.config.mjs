@@ -21,19 +21,21 @@ const { storageImage } = createRequire(import.meta.url)('./flash-scripts/storage
  *  expression: Espruino would make it, copying its code, at every call (20%
  *  slower small round trips on the interpreter, for 137 bytes saved). A call
  *  with an @__INLINE__ comment is pasted all the same: the source marks a
- *  few that run once per handshake or per server (docs/design.md). */
+ *  few that run once per handshake or per server (docs/design.md). And
+ *  arguments: false keeps `arguments[i]` as it is (see argumentsRead): left
+ *  to itself, the minifier makes such reads into parameters again. */
 export const TERSER_PASSES = [
   {
     ecma: 5,
     toplevel: true,
-    compress: { passes: 2, pure_getters: true, reduce_funcs: false, directives: false },
+    compress: { passes: 2, pure_getters: true, reduce_funcs: false, directives: false, arguments: false },
     mangle: { reserved: ['of'], properties: { regex: /^_[^_]/ } },
     format: { ascii_only: true, comments: false }
   },
   {
     ecma: 5,
     toplevel: true,
-    compress: { passes: 1, hoist_vars: true, pure_getters: true, reduce_funcs: false, directives: false },
+    compress: { passes: 1, hoist_vars: true, pure_getters: true, reduce_funcs: false, directives: false, arguments: false },
     mangle: { reserved: ['of'] },
     format: { ascii_only: true, comments: false }
   }
@@ -57,6 +59,58 @@ export function unwrapClasses(code) {
   }
   // From the end, so that the earlier offsets stay true.
   for (const [from, to] of cut.reverse()) code = code.slice(0, from) + code.slice(from, to).replace(/[^\n]/g, '') + code.slice(to);
+  return code;
+}
+
+/** Does the code of `node` make a function? */
+function makesFunctions(node) {
+  if (!node || typeof node.type != 'string') return false;
+  if (/^(Function(Declaration|Expression)|ArrowFunctionExpression)$/.test(node.type)) return true;
+  for (const key in node) {
+    const v = node[key];
+    if (Array.isArray(v) ? v.some(makesFunctions) : v && typeof v.type == 'string' && makesFunctions(v)) return true;
+  }
+  return false;
+}
+
+/** A function whose body starts with the directive 'rarely run' takes its
+ *  parameters from `arguments`: `function f(a, b) { 'rarely run'; ... }`
+ *  becomes `function f() { var args = arguments, a = args[0], b = args[1];
+ *  ... }` (`var a = arguments[0]` for one).
+ *  On Espruino a function keeps a block for each parameter for as long as it
+ *  exists, and one made when the module loads exists as long as the module;
+ *  `arguments` costs a little time at each call instead, and its memory only
+ *  while the call runs (docs/design.md, Few functions). So it is for
+ *  functions that run once per connection or less, never on a message's
+ *  path; and never for one that makes a function, which would keep the
+ *  call's scope, `arguments` and all, for as long as it lives (refused here;
+ *  a helper the minifier pastes into the function later is the source's
+ *  care). (Each edit stays on its own line: the lines, and so a source map,
+ *  stay true.) */
+export function argumentsRead(code) {
+  const edits = [];
+  (function walk(node) {
+    if (!node || typeof node.type != 'string') return;
+    if (/^Function(Declaration|Expression)$/.test(node.type)) {
+      const lead = node.body.body.find((st) => st.type == 'ExpressionStatement' && st.expression.value === 'rarely run');
+      if (lead) {
+        if (node.body.body.indexOf(lead) != 0) throw new Error("'rarely run' must come first in its function: " + code.slice(node.start, node.start + 80));
+        if (makesFunctions(node.body)) throw new Error("a 'rarely run' function makes no function: " + code.slice(node.start, node.start + 80));
+        const names = node.params.map((p) => p.name);
+        if (/\bargs\b/.test(code.slice(node.start, node.end).replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ''))) throw new Error("a 'rarely run' function has a name args of its own: " + code.slice(node.start, node.start + 80));
+        if (node.params.length) edits.push([node.params[0].start, node.params[node.params.length - 1].end, '']);
+        edits.push([lead.start, lead.end, names.length == 0 ? '' : names.length == 1 ? 'var ' + names[0] + ' = arguments[0];' :
+          'var args = arguments, ' + names.map((n, i) => n + ' = args[' + i + ']').join(', ') + ';']);
+      }
+    }
+    for (const key in node) {
+      const v = node[key];
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v.type == 'string') walk(v);
+    }
+  })(parse(code, { ecmaVersion: 2020, sourceType: 'module' }));
+  // From the end, so that the earlier offsets stay true.
+  for (const [from, to, text] of edits.sort((a, b) => b[0] - a[0])) code = code.slice(0, from) + text + code.slice(to);
   return code;
 }
 
@@ -113,6 +167,14 @@ function bundle(out, extras) {
         name: 'unwrap-classes',
         transform(code, id) {
           return /\.ts$/.test(id) ? { code: unwrapClasses(code), map: null } : null;
+        }
+      },
+      {
+        // Functions that run once per connection or less read their
+        // parameters from `arguments` (see argumentsRead).
+        name: 'rarely-run',
+        transform(code, id) {
+          return /\.ts$/.test(id) ? { code: argumentsRead(code), map: null } : null;
         }
       },
       {

@@ -11,7 +11,9 @@
 //      interpreter: see the note the script prints);
 //   3. each idle open connection: N more opened one after another, the mean
 //      (and each one's figure if they differ); then what each adds once it
-//      has echoed one message;
+//      has echoed one message; then one opened with each browser's
+//      handshake of test/fixtures/browser-heads.json (a `ws` client sends
+//      few headers, a browser many, and the request is kept);
 //   4. usage once those N have closed, against before they opened (0 if
 //      nothing is left behind);
 //   5. usage after C sequential connect/close cycles, against 4; then after
@@ -65,6 +67,7 @@
 // it; the script checks that, and says so if an interpreter copies the file.
 'use strict';
 const fs = require('fs');
+const net = require('net');
 const path = require('path');
 const { ROOT, delay, freePort, options, workDir, start, connect, roundTrip, close } = require('./espruino-run');
 const { storageImage } = require('../flash-scripts/storage-image');
@@ -88,6 +91,8 @@ const MODULES = [
   { name: 'small', file: path.join(ROOT, 'dist', 'espruino', 'web-socket-server.js') },
   { name: 'full', file: path.join(ROOT, 'dist', 'espruino', 'web-socket-server-full.js') }
 ];
+// The browsers' handshakes, for row 3.
+const BROWSERS = require('../test/fixtures/browser-heads.json');
 // The ESP8266 column of the README's options table, for row 6.
 const ESP8266 = { maxPayload: 512, maxHeader: 1024, maxQueue: 1024, maxConnections: 2, writeSize: 268, fragment: 264, minFree: 600 };
 
@@ -270,6 +275,14 @@ function measure(module) {
     for (const w of sockets) await close(w);
     const back = await settled(run, 0);
     r.baseline = back.usage - idle.usage;
+    // 3, a browser's handshake: one connection at a time, from the baseline.
+    r.browsers = [];
+    for (const b of BROWSERS) {
+      const sock = await rawConnect(port, b.headers);
+      r.browsers.push((await settled(run, 1)).usage - back.usage);
+      sock.destroy();
+      await settled(run, 0);
+    }
     // 5: connect/close; then connect, one echo, close.
     let t0 = Date.now();
     for (let i = 0; i < CYCLES; i++) await close(await connect(port));
@@ -285,6 +298,26 @@ function measure(module) {
     r.echoCyclesMs = Date.now() - t0;
     r.echoGrowth = (await settled(run, 0)).usage - cycled.usage;
     return r;
+  });
+}
+
+/** A connection opened by hand with `headers` (a browser's, from
+ *  test/fixtures/browser-heads.json); resolves once the 101 is in, with the
+ *  TCP socket. */
+function rawConnect(port, headers) {
+  const key = require('crypto').randomBytes(16).toString('base64');
+  const fill = (v) => v.replace(/\{host\}/g, '127.0.0.1:' + port).replace(/\{key\}/g, key);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let head = '';
+    sock.on('error', reject);
+    sock.on('connect', () => sock.write('GET / HTTP/1.1\r\n' + headers.map(([n, v]) => n + ': ' + fill(v) + '\r\n').join('') + '\r\n'));
+    sock.on('data', (d) => {
+      head += d.toString('latin1');
+      if (head.indexOf('\r\n\r\n') < 0) return;
+      if (!/^HTTP\/1\.1 101 /.test(head)) reject(new Error('refused: ' + head.split('\r\n')[0]));
+      else resolve(sock);
+    });
   });
 }
 
@@ -363,6 +396,7 @@ function brief(e) {
   row('3 per idle open connection, mean of ' + CONNECTIONS + ' opened after it', (r) => r.perConnection);
   if (results.some((r) => r.each && r.each.some((x) => x !== r.each[0]))) row('    each, in the order opened', (r) => r.each.join('/'));
   row('    more per connection once each has echoed one message', (r) => r.afterEcho);
+  row('    one opened with the handshake of ' + BROWSERS.map((b) => b.name).join(' / '), (r) => r.browsers.join(' / '));
   row('4 after the ' + CONNECTIONS + ' close, against before they opened', (r) => r.baseline);
   row('5 after ' + CYCLES + ' connect/close cycles, against row 4', (r) => r.growth);
   row('    after ' + ECHO_CYCLES + ' more with one 64 B echo each, against that', (r) => r.echoGrowth);

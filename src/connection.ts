@@ -14,6 +14,7 @@ import { EXTRAS } from './features';
  *  sends a close frame with the code; before the handshake is over, just
  *  ends the connection. */
 export function fail(s: Connection, code: number, reason: string): void {
+  'rarely run';
   var st = s._state, e: any;
   if (st == CLOSED) return;
   s._closeCode = code;
@@ -31,6 +32,7 @@ export function fail(s: Connection, code: number, reason: string): void {
 /** Starts the closing handshake (the code and reason already checked), or
  *  drops a connection still in its handshake. */
 export function startClose(s: Connection, code: number, reason: Uint8Array): void {
+  'rarely run';
   if (s._state == OPEN) {
     s._state = CLOSING;
     enqueue(s, CLOSE, closePayload(code, reason));
@@ -44,6 +46,7 @@ export function startClose(s: Connection, code: number, reason: Uint8Array): voi
 /** With idleTimeout: closes the connection with 1001 once it passes with no
  *  message. */
 export function idleCheck(s: Connection): void {
+  'rarely run';
   var wait = s._options._idleTimeout - (Date.now() - s._lastMessageAt);
   s._idleTimer = wait > 0 ? host._timer(idleCheck, wait, s) : undefined;
   if (wait <= 0) startClose(s, 1001, made(host._bytes('idle')));
@@ -77,6 +80,7 @@ export function lost(s: Connection, e: any): void {
 /** The TCP connection is closed: lets go of everything the connection
  *  holds, and reports 'close' if it was open. */
 export function gone(s: Connection): void {
+  'rarely run';
   var server = s._server, i;
   if (s._tcp == TCP_CLOSED) return;
   s._tcp = TCP_CLOSED;

@@ -28,6 +28,7 @@ export interface Emitter {
 }
 
 export function on(this: Emitter, event: string, fn: Function): Emitter {
+  'rarely run';
   var ev = this._ev, l: any = ev[event];
   if (!l) ev[event] = fn;
   else if (typeof l == 'function') ev[event] = [l, fn];
@@ -36,6 +37,7 @@ export function on(this: Emitter, event: string, fn: Function): Emitter {
 }
 
 export function off(this: Emitter, event: string, fn: Function): Emitter {
+  'rarely run';
   var ev = this._ev, l: any = ev[event], i;
   if (l === fn) delete ev[event];
   else if (l && typeof l != 'function' && (i = l.indexOf(fn)) >= 0) {

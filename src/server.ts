@@ -81,6 +81,7 @@ export class Server {
   _l: Listener | null;
 
   constructor(options?: ServerOptions) {
+    'rarely run';
     // (Once per server: the minifier pastes checkOptions here, so that on a
     // board it is a function only while it runs; docs/design.md.)
     this._options = /*@__INLINE__*/ checkOptions(options || {});
@@ -99,6 +100,7 @@ export class Server {
    *  the same bytes queued on each, under each socket's own queue policy.
    *  Returns how many sockets took it. */
   broadcast(data: any, options?: { binary?: boolean }): number {
+    'rarely run';
     var list = this.sockets.slice(), type = this._options._sendType, bytes, binary, n = 0, i;
     if (!list.length) return 0;
     bytes = toWire(type, data);

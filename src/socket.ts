@@ -53,6 +53,7 @@ export class Socket {
   /** @internal Made by the target for each TCP connection, never by
    *  applications; `sock` is the target's own handle of it. */
   constructor(server: Owner, sock: any) {
+    'rarely run';
     var s = this, o: Options = server._options;
     // In the order of use per chunk (see record.ts).
     s._sock = sock;
@@ -106,6 +107,7 @@ export class Socket {
   /** Starts the closing handshake. code: 1000 or 3000-4999 (none sends an
    *  empty close frame); reason: at most 123 bytes of UTF-8. */
   close(code?: number, reason?: string): void {
+    'rarely run';
     var r = made(host._bytes(reason || ''));
     if (code === undefined) code = reason ? 1000 : 1005;
     else if (!(code == 1000 || (code >= 3000 && code <= 4999))) throw new TypeError('bad close code ' + code);
@@ -132,6 +134,7 @@ export class Socket {
 
 if (EXTRAS) {
   (Socket.prototype as any).ping = function (this: Socket, data?: any): boolean {
+    'rarely run';
     var p = binaryView(data) || made(host._bytes(data === undefined ? '' : String(data)));
     if (p.length > 125) throw new TypeError('ping over 125 bytes');
     if (this._state != OPEN) return false;

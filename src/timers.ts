@@ -16,6 +16,7 @@ export var NONE = 0, HANDSHAKE_DUE = 1, PING_DUE = 2, PONG_DUE = 3, CLOSE_DUE = 
 /** Replaces the connection's timer with one for `purpose`, due after its
  *  option's time; none for NONE, or when that option is 0. */
 export function arm(s: Connection, purpose: number): void {
+  'rarely run';
   var o = s._options, ms = purpose == HANDSHAKE_DUE ? o._handshakeTimeout : purpose == PING_DUE ? o._pingInterval :
     purpose == PONG_DUE ? o._pongTimeout : purpose == CLOSE_DUE ? o._closeTimeout : 0;
   if (s._timer !== undefined) host._cancel(s._timer);
@@ -33,6 +34,7 @@ export function arm(s: Connection, purpose: number): void {
  * connection.
  */
 function onTimer(s: Connection): void {
+  'rarely run';
   var purpose = s._timerPurpose;
   s._timer = undefined;
   // Nothing here may throw out of a timer, where no one would catch it; a

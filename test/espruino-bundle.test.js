@@ -15,13 +15,15 @@ const dist = path.join(__dirname, '..', 'dist', 'espruino');
 /** The bundles and their size ceilings in bytes, a little above their
  *  sizes (bench/README.md), so that growth is a decision, not an accident,
  *  as they are and pretokenised for Storage (flash-scripts/storage-image.js);
+ *  how many of their functions read their parameters from `arguments` (those
+ *  marked 'rarely run' in the source: rollup.config.mjs);
  *  and how many of their functions Espruino keeps in RAM (a 'ram'
  *  directive): the four with the loops over a payload's bytes and words in
  *  both, and in the full bundle also the 17 every message passes through
  *  (docs/design.md, Code in RAM). */
 const BUNDLES = [
-  { file: 'web-socket-server.js', ceiling: 17408, storageCeiling: 15000, inRam: 4, onlyLoops: true },
-  { file: 'web-socket-server-full.js', ceiling: 19072, storageCeiling: 16384, inRam: 21, onlyLoops: false }
+  { file: 'web-socket-server.js', ceiling: 17920, storageCeiling: 15488, rarelyRun: 18, inRam: 4, onlyLoops: true },
+  { file: 'web-socket-server-full.js', ceiling: 19712, storageCeiling: 17024, rarelyRun: 24, inRam: 21, onlyLoops: false }
 ];
 
 function isFunction(n) {
@@ -145,6 +147,29 @@ function functionsMadeInTopLevelCalls(src) {
   return found;
 }
 
+/** The functions that read `arguments`, each with whether it is kept in
+ *  RAM (a 'ram' directive). */
+function argumentsReaders(src) {
+  const found = [];
+  function visit(fn) {
+    let reads = false;
+    walk(fn.body, (m) => {
+      if (isFunction(m)) {
+        visit(m);
+        return false;
+      }
+      if (m.type == 'Identifier' && m.name == 'arguments') reads = true;
+    });
+    if (reads) found.push({ text: src.slice(fn.start, fn.start + 60), inRam: fn.body.body.some((x) => x.directive == 'ram') });
+  }
+  walk(acorn.parse(src, { ecmaVersion: 5 }), (n) => {
+    if (!isFunction(n)) return;
+    visit(n);
+    return false;
+  });
+  return found;
+}
+
 /** The calls in src/ that the minifier is told to replace with the function
  *  they call. */
 function inlineMarks() {
@@ -170,6 +195,31 @@ describe('the check for names used before their declaration', function () {
 
   it('finds a top-level call to a function declared later', function () {
     assert.strictEqual(usedBeforeDeclaration('g(); function g() {}').length, 1);
+  });
+});
+
+describe('the build step for functions that run rarely', function () {
+  let argumentsRead;
+  before(async function () {
+    ({ argumentsRead } = await import(require('url').pathToFileURL(path.join(__dirname, '..', 'rollup.config.mjs')).href));
+  });
+
+  it('makes their parameters reads of `arguments`, on the lines they were on', function () {
+    const before = "function f(a, b) {\n  'rarely run';\n  return a + b;\n}\nfunction g(x) { 'rarely run'; return x; }\nfunction h(y) { return y; }";
+    const after = argumentsRead(before);
+    assert.strictEqual(after, 'function f() {\n  var args = arguments, a = args[0], b = args[1];\n  return a + b;\n}\n' +
+      'function g() { var x = arguments[0]; return x; }\nfunction h(y) { return y; }');
+    assert.strictEqual(new Function(after + '; return f(2, 3) + g(4) + h(5);')(), 14);
+  });
+
+  it("refuses a 'rarely run' that does not come first, or in a function that makes a function", function () {
+    assert.throws(() => argumentsRead("function f(a) { var b = a; 'rarely run'; return b; }"), /must come first/);
+    assert.throws(() => argumentsRead("function f(a) { 'rarely run'; return function () { return a; }; }"), /makes no function/);
+  });
+
+  it('finds the functions that read `arguments`, and which of them are kept in RAM', function () {
+    const found = argumentsReaders('function f() { var a = arguments[0]; return function () { "ram"; return arguments.length; }; } function g(a) { return a; }');
+    assert.deepStrictEqual(found.map((f) => f.inRam), [true, false]);
   });
 });
 
@@ -233,6 +283,13 @@ for (const b of BUNDLES) {
 
     it('makes every function of its own at the top level, none inside a call run as it loads (no class wrapper)', function () {
       assert.deepStrictEqual(functionsMadeInTopLevelCalls(src), []);
+    });
+
+    it('reads the parameters of the ' + b.rarelyRun + " functions marked 'rarely run' from `arguments`, and of no function kept in RAM", function () {
+      const found = argumentsReaders(src);
+      assert.strictEqual(found.length, b.rarelyRun, found.map((f) => f.text).join('\n'));
+      assert.deepStrictEqual(found.filter((f) => f.inRam), []);
+      assert.ok(!/rarely run/.test(src), "a 'rarely run' marker is left");
     });
 
     it('keeps ' + b.inRam + ' functions in RAM, among them the 4 that loop over payloads; no build marker is left', function () {

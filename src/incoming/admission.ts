@@ -51,12 +51,14 @@ export function admit(s: Connection, req: Request): number | string | null {
 /** What a verify() result means: true or nothing accepts (0), false is
  *  403, a status 400-599 is that status, anything else 500. */
 function verdict(r: any): number {
+  'rarely run';
   return r === true || r === undefined ? 0 : r === false ? 403 : typeof r == 'number' && r >= 400 && r < 600 && r % 1 == 0 ? r : 500;
 }
 
 /** The first of our subprotocols that the client offers (case-sensitive),
  *  as a response header line; '' for none. */
 function chooseProtocol(s: Connection, req: Request): string {
+  'rarely run';
   var p = s._options._protocols, offered = ',' + (req.headers['sec-websocket-protocol'] || '').replace(/[ \t]/g, '') + ',', i;
   for (i = 0; p && i < p.length; i++) {
     if (offered.indexOf(',' + p[i] + ',') >= 0) return 'Sec-WebSocket-Protocol: ' + (s.protocol = p[i]) + '\r\n';
@@ -67,6 +69,7 @@ function chooseProtocol(s: Connection, req: Request): string {
 /** An asynchronous verify() has settled (bounded by the handshake timer,
  *  which is still running). */
 function decided(s: Connection, status: number): void {
+  'rarely run';
   if (s._tcp || !s._head) return;
   // Other connections may have opened meanwhile.
   if (!status && s._server.sockets.length >= s._options._maxConnections) status = 503;
@@ -81,6 +84,7 @@ function decided(s: Connection, status: number): void {
  * asynchronous verify() has decided.
  */
 export function respond(s: Connection, answer: number | string): void {
+  'rarely run';
   var hd = s._head, req, held, server = s._server, text, drop, i;
   if (!hd || s._state || hd._http) return;
   req = hd._request!;

@@ -117,6 +117,7 @@ export function parseHead(t: string): Request | undefined {
 
 /** Does the comma-separated header value contain this token (any case)? */
 function hasToken(value: string | undefined, token: string): boolean {
+  'rarely run';
   var parts = (value || '').toLowerCase().split(','), i;
   for (i = 0; i < parts.length; i++) if (parts[i].trim() == token) return true;
   return false;

@@ -28,6 +28,7 @@ export function frameHeader(fin: boolean, opcode: number, length: number): Uint8
 /** A close frame's payload: the code, big-endian, then the reason bytes;
  *  empty for 1005 (no status code). */
 export function closePayload(code: number, reason: Uint8Array): Uint8Array {
+  'rarely run';
   if (code == 1005) return EMPTY;
   var p = new Uint8Array(2 + reason.length);
   p[0] = code >> 8;

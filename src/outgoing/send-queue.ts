@@ -152,6 +152,7 @@ function pullFrames(s: Connection, budget: number, write: Writer): number {
 
 /** Empties the queue, letting go of everything in it. */
 export function clearQueue(s: Connection): void {
+  'rarely run';
   s._queue = [];
   s._outHead = s._outBody = s._pongFrames = s._pingFrame = undefined;
   s.bufferedAmount = s._queueOffset = s._outHeadPos = s._outPos = s._outEnd = s._outKind = 0;
@@ -162,6 +163,7 @@ export function clearQueue(s: Connection): void {
  *  first may have fragments out already: it stays. Close frames and raw
  *  bytes always stay. */
 export function unstarted(s: Connection, drop: boolean): number {
+  'rarely run';
   var q = s._queue, kept: any[] = [], bytes = 0, i;
   if (!EXTRAS) return 0;
   for (i = 0; i < q.length; i += 2) {
