@@ -26,9 +26,11 @@
 //
 //   npm run build
 //   ESPRUINO=/path/to/espruino [ESPRUINO_SMALL=/path/to/espruino-1700] \
-//     node bench/espruino-memory.js [--connections N] [--cycles C] [--echo-cycles E] [--rounds R]
+//     node bench/espruino-memory.js [--connections N] [--cycles C] [--echo-cycles E] [--rounds R] [--small FILE] [--full FILE]
 //
-// N defaults to 4, C to 1000, E to C, R to 20. Rows 1-5 run on ESPRUINO, a
+// N defaults to 4, C to 1000, E to C, R to 20. --small and --full measure
+// other builds of the two modules (a previous version's, say) in place of
+// dist/espruino/web-socket-server.js and -full.js. Rows 1-5 run on ESPRUINO, a
 // fresh interpreter per module; without ESPRUINO_SMALL row 6 is skipped, with
 // a note. A run of the defaults takes about a minute on an idle machine, most
 // of it the cycles (5 to 30 ms each; more when other processes want the
@@ -78,7 +80,9 @@ const OPTIONS = options({
   connections: ['string', '4'],
   cycles: ['string', '1000'],
   'echo-cycles': ['string', null],
-  rounds: ['string', '20']
+  rounds: ['string', '20'],
+  small: ['string', path.join(ROOT, 'dist', 'espruino', 'web-socket-server.js')],
+  full: ['string', path.join(ROOT, 'dist', 'espruino', 'web-socket-server-full.js')]
 });
 const CONNECTIONS = +OPTIONS.connections;
 const CYCLES = +OPTIONS.cycles;
@@ -88,8 +92,8 @@ const TICK = 100;
 // The report after which the app makes its server.
 const SERVER_AT = 6;
 const MODULES = [
-  { name: 'small', file: path.join(ROOT, 'dist', 'espruino', 'web-socket-server.js') },
-  { name: 'full', file: path.join(ROOT, 'dist', 'espruino', 'web-socket-server-full.js') }
+  { name: 'small', file: path.resolve(OPTIONS.small) },
+  { name: 'full', file: path.resolve(OPTIONS.full) }
 ];
 // The browsers' handshakes, for row 3.
 const BROWSERS = require('../test/fixtures/browser-heads.json');
@@ -109,7 +113,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
 
 if (!ESPRUINO || !(CONNECTIONS >= 1) || !(CYCLES >= 0) || !(ECHO_CYCLES >= 0) || !(ROUNDS >= 1)) {
   console.log('Measures the memory the Espruino modules take on real Espruino interpreters, in blocks.');
-  console.log('Usage: ESPRUINO=/path/to/espruino [ESPRUINO_SMALL=/path/to/espruino-1700] node bench/espruino-memory.js [--connections N] [--cycles C] [--echo-cycles E] [--rounds R]');
+  console.log('Usage: ESPRUINO=/path/to/espruino [ESPRUINO_SMALL=/path/to/espruino-1700] node bench/espruino-memory.js [--connections N] [--cycles C] [--echo-cycles E] [--rounds R] [--small FILE] [--full FILE]');
   process.exit(0);
 }
 
