@@ -47,7 +47,7 @@ export const TERSER_PASSES = [
  *  body holds nothing but the class (its declaration, statements, and the
  *  return), so nothing else in the module can see a difference. */
 export function unwrapClasses(code) {
-  var cut = [];
+  const cut = [];
   for (const st of parse(code, { ecmaVersion: 2020, sourceType: 'module' }).body) {
     const d = st.type == 'VariableDeclaration' && st.declarations.length == 1 && st.declarations[0];
     const call = d && d.init && d.init.type == 'CallExpression' && !d.init.arguments.length && d.init.callee;

@@ -19,10 +19,12 @@
 //   5. usage after C sequential connect/close cycles, against 4; then after
 //      E cycles of connect, one 64-byte echo, close (0 if nothing grows);
 //   6. on ESPRUINO_SMALL (an interpreter with an ESP8266's 1,700 blocks), the
-//      small module with the ESP8266 defaults: two connections each echoing
-//      512-byte text messages, both in flight at once, for R rounds: the
-//      lowest free blocks seen in a message handler; the free blocks with the
-//      two connections idle (before and after the echoes) and with none.
+//      small module with the ESP8266 defaults: one connection echoing
+//      512-byte text messages for R rounds, then a second beside it, both
+//      messages in flight at once, for R rounds: the lowest free blocks seen
+//      in a message handler, with one and with two; the free blocks with
+//      the connections idle (with two: before and after their echoes) and
+//      with none.
 //
 //   npm run build
 //   ESPRUINO=/path/to/espruino [ESPRUINO_SMALL=/path/to/espruino-1700] \
@@ -336,15 +338,24 @@ function message(client, round) {
 function measureSmall() {
   return onInterpreter(ESPRUINO_SMALL, MODULES[0].file, (port) => Object.assign({ port, receiveType: 'text/plain', sendType: 'text/plain' }, ESP8266), async (run, port) => {
     const r = { loaded: reports(run).loaded };
+    const echoes = async (sockets) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        await Promise.all(sockets.map(async (w, i) => {
+          const text = message(i, round), { m, isBinary } = await roundTrip(w, text, false, 30000);
+          if (isBinary || String(m) !== text) throw new Error('wrong echo in round ' + round);
+        }));
+      }
+    };
     r.noConnection = (await settled(run, 0)).free;
-    const a = await connect(port), b = await connect(port);
+    // One connection alone first: the lowest free the app sees can only go
+    // down, so its figure is read before the second connection opens.
+    const a = await connect(port);
+    r.idleOne = (await settled(run, 1)).free;
+    await echoes([a]);
+    r.lowOne = (await settled(run, 1)).low;
+    const b = await connect(port);
     r.idleBefore = (await settled(run, 2)).free;
-    for (let round = 0; round < ROUNDS; round++) {
-      await Promise.all([a, b].map(async (w, i) => {
-        const text = message(i, round), { m, isBinary } = await roundTrip(w, text, false, 30000);
-        if (isBinary || String(m) !== text) throw new Error('wrong echo in round ' + round);
-      }));
-    }
+    await echoes([a, b]);
     const after = await settled(run, 2);
     r.low = after.low;
     r.idleAfter = after.free;
@@ -412,7 +423,8 @@ function brief(e) {
   } else {
     console.log('6 ESP8266-sized, small module, ESP8266 defaults: free blocks of ' + small.loaded.total);
     console.log(('    lowest in a message handler, 2 x ' + ROUNDS + ' rounds of 512 B text at once').padEnd(W) + col(small.low) + col('-'));
-    console.log('    2 connections idle, before the echoes / after'.padEnd(W) + col(small.idleBefore + '/' + small.idleAfter) + col('-'));
+    console.log('    2 connections idle, before those echoes / after'.padEnd(W) + col(small.idleBefore + '/' + small.idleAfter) + col('-'));
+    console.log(('    one connection alone: lowest in its handler, ' + ROUNDS + ' rounds / idle').padEnd(W) + col(small.lowOne + '/' + small.idleOne) + col('-'));
     console.log('    server listening, no connection'.padEnd(W) + col(small.noConnection) + col('-'));
   }
   console.log('');

@@ -25,7 +25,7 @@
  * not reset. With --dry-run --out FILE nothing connects: the CLI writes that
  * code (its -o output) and FILE receives a copy.
  *
- * Storage space: the small module takes about 15 KB, the full one 16 KB.
+ * Storage space: the small module takes about 15 KB, the full one 17 KB.
  * ESP8266 boards with 512 KB flash have only 16 KB of Storage in total.
  *
  * Network: this upload needs no module from espruino.com. When it connects to
@@ -66,7 +66,7 @@ Options:
                  run from flash.
   --full         Install dist/espruino/web-socket-server-full.js, the module with
                  the optional features and its message path in RAM (faster, about
-                 170 blocks more: for an ESP32, a Pico or an Espruino WiFi), as
+                 180 blocks more: for an ESP32, a Pico or an Espruino WiFi), as
                  "${NAME}".
   --file NAME:PATH
                  Also write the file PATH into Storage as NAME (at most 28
