@@ -86,13 +86,14 @@ function skipping(bytes) {
   return 'function long(k, a) {\nif (k == 1) return a + 1;\n' + body + 'return 0;\n}\nfunction short(k, a) { return a + 1; }\nexports.long = long;\nexports.short = short;';
 }
 
-/** ms per call of the short and of the long function, from Storage or RAM. */
-function callTimes(module, inRam) {
+/** ms per call of the module's functions `first` and `second`, each called
+ *  with (1, 2, i), from Storage or RAM. */
+function callTimes(module, first, second, inRam) {
   const out = run(module, [
     inRam ? 'Modules.addCached("web-socket-server", ' + JSON.stringify(module) + ');' : '',
     'var m = require("web-socket-server"), i, t0, t1, t2;',
-    't0 = getTime(); for (i = 0; i < ' + CALLS + '; i++) m.short(1, i);',
-    't1 = getTime(); for (i = 0; i < ' + CALLS + '; i++) m.long(1, i);',
+    't0 = getTime(); for (i = 0; i < ' + CALLS + '; i++) m.' + first + '(1, 2, i);',
+    't1 = getTime(); for (i = 0; i < ' + CALLS + '; i++) m.' + second + '(1, 2, i);',
     't2 = getTime();',
     'print("TIMES " + (t1 - t0) * 1000 / ' + CALLS + ' + " " + (t2 - t1) * 1000 / ' + CALLS + ');'
   ].join('\n'));
@@ -113,28 +114,15 @@ console.log('  the same with 3 parameters each: ' + (three - base) + ' (' + ((th
 console.log('  the same with the 3 read from `arguments` instead: ' + (blocks(tenReading) - base));
 console.log('  a class of a constructor and 4 methods, as ES5 writes it: ' + blocks(wrapped) + '; unwrapped: ' + blocks(unwrapped));
 console.log('');
-const given = [], read = [];
-for (let r = 0; r < RUNS; r++) {
-  const out = run(threeWays, [
-    'var m = require("web-socket-server"), i, t0, t1, t2;',
-    't0 = getTime(); for (i = 0; i < ' + CALLS + '; i++) m.given(1, 2, i);',
-    't1 = getTime(); for (i = 0; i < ' + CALLS + '; i++) m.read(1, 2, i);',
-    't2 = getTime();',
-    'print("TIMES " + (t1 - t0) * 1000 / ' + CALLS + ' + " " + (t2 - t1) * 1000 / ' + CALLS + ');'
-  ].join('\n'));
-  const m = /TIMES (\S+) (\S+)/.exec(out);
-  if (!m) throw new Error('no figure:\n' + out);
-  given.push(+m[1]);
-  read.push(+m[2]);
-}
+const ways = Array.from({ length: RUNS }, () => callTimes(threeWays, 'given', 'read', false));
 console.log('time per call of a function of 3 parameters, from Storage, median of ' + RUNS + ' runs of ' + CALLS + ' calls');
-console.log('  given as parameters: ' + fmt(median(given)) + '; read from `arguments`: ' + fmt(median(read)));
+console.log('  given as parameters: ' + fmt(median(ways.map((x) => x[0]))) + '; read from `arguments`: ' + fmt(median(ways.map((x) => x[1]))));
 console.log('');
 console.log('time per call, median of ' + RUNS + ' runs of ' + CALLS + ' calls: a short function / one that skips N KB of code');
 for (const kb of [2, 4, 8]) {
   const module = skipping(kb * 1024);
   for (const inRam of [false, true]) {
-    const t = Array.from({ length: RUNS }, () => callTimes(module, inRam));
+    const t = Array.from({ length: RUNS }, () => callTimes(module, 'short', 'long', inRam));
     const s = median(t.map((x) => x[0])), l = median(t.map((x) => x[1]));
     console.log('  ' + (kb + ' KB, from ' + (inRam ? 'RAM' : 'Storage')).padEnd(20) + fmt(s).padStart(12) + ' / ' + fmt(l).padStart(10) + '   (' + (l / s).toFixed(0) + 'x)');
   }
