@@ -809,8 +809,8 @@ for (const target of targets) {
       for (const b of browserHeads) {
         it("keeps in socket.request the headers of a " + b.name + " handshake that mean something to the application, and none of the others", async function () {
           const { port, conns } = await h.startServer({}, {});
-          const fill = (v) => v.replace(/\{host\}/g, '127.0.0.1:' + port).replace(/\{key\}/g, key);
           const key = newKey();
+          const fill = (v) => v.replace(/\{host\}/g, '127.0.0.1:' + port).replace(/\{key\}/g, key);
           const raw = await h.raw(port);
           await raw.write(upgradeRequest(port, { headers: b.headers.map(([n, v]) => [n, fill(v)]) }).text);
           const head = await raw.readHead();
