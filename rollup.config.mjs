@@ -62,15 +62,24 @@ export function unwrapClasses(code) {
   return code;
 }
 
-/** Does the code of `node` make a function? */
-function makesFunctions(node) {
-  if (!node || typeof node.type != 'string') return false;
-  if (/^(Function(Declaration|Expression)|ArrowFunctionExpression)$/.test(node.type)) return true;
+/** Calls visit(node) on `node` and every node below it. */
+function walk(node, visit) {
+  if (!node || typeof node.type != 'string') return;
+  visit(node);
   for (const key in node) {
     const v = node[key];
-    if (Array.isArray(v) ? v.some(makesFunctions) : v && typeof v.type == 'string' && makesFunctions(v)) return true;
+    if (Array.isArray(v)) v.forEach((c) => walk(c, visit));
+    else if (v && typeof v.type == 'string') walk(v, visit);
   }
-  return false;
+}
+
+/** Does the code of `node` make a function? */
+function makesFunctions(node) {
+  let found = false;
+  walk(node, (n) => {
+    if (/^(Function(Declaration|Expression)|ArrowFunctionExpression)$/.test(n.type)) found = true;
+  });
+  return found;
 }
 
 /** A function whose body starts with the directive 'rarely run' takes its
@@ -89,8 +98,7 @@ function makesFunctions(node) {
  *  stay true.) */
 export function argumentsRead(code) {
   const edits = [];
-  (function walk(node) {
-    if (!node || typeof node.type != 'string') return;
+  walk(parse(code, { ecmaVersion: 2020, sourceType: 'module' }), (node) => {
     if (/^Function(Declaration|Expression)$/.test(node.type)) {
       const lead = node.body.body.find((st) => st.type == 'ExpressionStatement' && st.expression.value === 'rarely run');
       if (lead) {
@@ -103,12 +111,7 @@ export function argumentsRead(code) {
           'var args = arguments, ' + names.map((n, i) => n + ' = args[' + i + ']').join(', ') + ';']);
       }
     }
-    for (const key in node) {
-      const v = node[key];
-      if (Array.isArray(v)) v.forEach(walk);
-      else if (v && typeof v.type == 'string') walk(v);
-    }
-  })(parse(code, { ecmaVersion: 2020, sourceType: 'module' }));
+  });
   // From the end, so that the earlier offsets stay true.
   for (const [from, to, text] of edits.sort((a, b) => b[0] - a[0])) code = code.slice(0, from) + text + code.slice(to);
   return code;

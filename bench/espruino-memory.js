@@ -75,6 +75,7 @@ const net = require('net');
 const path = require('path');
 const { ROOT, delay, freePort, options, workDir, start, connect, roundTrip, close } = require('./espruino-run');
 const { storageImage } = require('../flash-scripts/storage-image');
+const { browserRequest } = require('../test/helpers/harness');
 
 const ESPRUINO = process.env.ESPRUINO;
 const ESPRUINO_SMALL = process.env.ESPRUINO_SMALL;
@@ -284,7 +285,7 @@ function measure(module) {
     // 3, a browser's handshake: one connection at a time, from the baseline.
     r.browsers = [];
     for (const b of BROWSERS) {
-      const sock = await rawConnect(port, b.headers);
+      const sock = await rawConnect(port, b);
       r.browsers.push((await settled(run, 1)).usage - back.usage);
       sock.destroy();
       await settled(run, 0);
@@ -307,17 +308,15 @@ function measure(module) {
   });
 }
 
-/** A connection opened by hand with `headers` (a browser's, from
+/** A connection opened by hand with a browser's handshake (from
  *  test/fixtures/browser-heads.json); resolves once the 101 is in, with the
  *  TCP socket. */
-function rawConnect(port, headers) {
-  const key = require('crypto').randomBytes(16).toString('base64');
-  const fill = (v) => v.replace(/\{host\}/g, '127.0.0.1:' + port).replace(/\{key\}/g, key);
+function rawConnect(port, browser) {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
     let head = '';
     sock.on('error', reject);
-    sock.on('connect', () => sock.write('GET / HTTP/1.1\r\n' + headers.map(([n, v]) => n + ': ' + fill(v) + '\r\n').join('') + '\r\n'));
+    sock.on('connect', () => sock.write(browserRequest(browser, port).text));
     sock.on('data', (d) => {
       head += d.toString('latin1');
       if (head.indexOf('\r\n\r\n') < 0) return;

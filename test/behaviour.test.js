@@ -13,6 +13,7 @@ const {
   acceptFor,
   newKey,
   upgradeRequest,
+  browserRequest,
   frame,
   assertEcho,
   assertFailed,
@@ -809,20 +810,17 @@ for (const target of targets) {
       for (const b of browserHeads) {
         it("keeps in socket.request the headers of a " + b.name + " handshake that mean something to the application, and none of the others", async function () {
           const { port, conns } = await h.startServer({}, {});
-          const key = newKey();
-          const fill = (v) => v.replace(/\{host\}/g, '127.0.0.1:' + port).replace(/\{key\}/g, key);
+          const request = browserRequest(b, port);
           const raw = await h.raw(port);
-          await raw.write(upgradeRequest(port, { headers: b.headers.map(([n, v]) => [n, fill(v)]) }).text);
+          await raw.write(request.text);
           const head = await raw.readHead();
           assert.strictEqual(head.status, 101);
           const conn = await conns.next();
-          const kept = {};
-          for (const name in b.kept) kept[name] = fill(b.kept[name]);
           // Only the application's headers stay: those the handshake needs, and
           // those about caching and content negotiation (a WebSocket has no
           // body to cache or encode) or fixed for every WebSocket request, are
           // let go, as on a board each costs memory for the connection's life.
-          assert.deepStrictEqual(Object.assign({}, conn.socket.request.headers), kept);
+          assert.deepStrictEqual(Object.assign({}, conn.socket.request.headers), request.kept);
           raw.destroy();
         });
       }

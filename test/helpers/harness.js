@@ -137,6 +137,19 @@ function upgradeRequest(port, options) {
   return { key, text: line + '\r\n' + headers.map((h) => h[0] + ': ' + h[1] + '\r\n').join('') + '\r\n' };
 }
 
+/**
+ * A browser's upgrade request from test/fixtures/browser-heads.json, for a
+ * server on `port`: its text, and the headers socket.request is to keep
+ * (lower-cased names), with the fixture's {host} and {key} filled in.
+ */
+function browserRequest(browser, port) {
+  const key = newKey();
+  const fill = (v) => v.replace(/\{host\}/g, '127.0.0.1:' + port).replace(/\{key\}/g, key);
+  const kept = {};
+  for (const name in browser.kept) kept[name] = fill(browser.kept[name]);
+  return { text: upgradeRequest(port, { key, headers: browser.headers.map(([n, v]) => [n, fill(v)]) }).text, kept };
+}
+
 /** A client frame: masked unless mask === false (raw-client.js builds it). */
 function frame(opcode, payload, options) {
   const o = options || {};
@@ -513,6 +526,7 @@ module.exports = {
   acceptFor,
   newKey,
   upgradeRequest,
+  browserRequest,
   frame,
   parseFrame,
   parseHead,
