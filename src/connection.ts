@@ -6,17 +6,22 @@
 import { Connection, OPEN, CLOSING, CLOSED, CONNECTING, TCP_CLOSED } from './record';
 import { host, made, NO_MEMORY } from './host';
 import { enqueue, clearQueue } from './outgoing/send-queue';
-import { closePayload, CLOSE } from './outgoing/frame-header';
+import { closePayload } from './outgoing/frame-header';
+import { CLOSE, CloseCode } from './protocol';
 import { arm, CLOSE_DUE, NONE } from './timers';
 import { EXTRAS } from './features';
 
 /** Fails the connection: reports the error (`closeCode` on the Error), and
  *  sends a close frame with the code; before the handshake is over, just
- *  ends the connection. */
-export function fail(s: Connection, code: number, reason: string): void {
+ *  ends the connection. Without a reason, the code is INVALID_PAYLOAD, and
+ *  the reason 'invalid UTF-8': given here, not by the message path's
+ *  callers, whose text a board reads at every message, nor kept in a
+ *  module-level variable, which would take memory for good. */
+export function fail(s: Connection, code: number, reason?: string): void {
   'rarely run';
   var st = s._state, e: any;
   if (st == CLOSED) return;
+  if (!reason) reason = 'invalid UTF-8';
   s._closeCode = code;
   s._closeReason = reason;
   s._state = CLOSED;
@@ -49,7 +54,7 @@ export function idleCheck(s: Connection): void {
   'rarely run';
   var wait = s._options._idleTimeout - (Date.now() - s._lastMessageAt);
   s._idleTimer = wait > 0 ? host._timer(idleCheck, wait, s) : undefined;
-  if (wait <= 0) startClose(s, 1001, made(host._bytes('idle')));
+  if (wait <= 0) startClose(s, CloseCode.GOING_AWAY, made(host._bytes('idle')));
 }
 
 /** Something threw inside the core: a bug (1011, with a close frame), or a
@@ -59,7 +64,7 @@ export function lost(s: Connection, e: any): void {
   var message = e && e.message == NO_MEMORY ? NO_MEMORY : 'internal error', err: any;
   try {
     if (message == NO_MEMORY) throw e;
-    fail(s, 1011, message);
+    fail(s, CloseCode.INTERNAL_ERROR, message);
   } catch (again) {
     // Out of memory, even this may fail: the connection is dropped first,
     // and nothing thrown here leaves this function.
@@ -68,7 +73,7 @@ export function lost(s: Connection, e: any): void {
       if (s._state != CLOSED) {
         s._state = CLOSED;
         err = new Error(message);
-        err.closeCode = 1006;
+        err.closeCode = CloseCode.ABNORMAL_CLOSURE;
         s.emit('error', err);
       }
     } catch (last) {
@@ -93,7 +98,7 @@ export function gone(s: Connection): void {
   if ((i = server.sockets.indexOf(s)) >= 0) server.sockets.splice(i, 1);
   // From here on, what a listener throws goes to the server (emitter.ts).
   s._errorsTo = server;
-  if (s.request) s.emit('close', s._closeCode || 1006, s._closeReason || '');
+  if (s.request) s.emit('close', s._closeCode || CloseCode.ABNORMAL_CLOSURE, s._closeReason || '');
   // Nothing is emitted after 'close', so the listeners are let go. An
   // application's listener made per connection usually refers to its
   // socket (c.on('message', function (m) { c.send(m); })): on Espruino the

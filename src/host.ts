@@ -62,6 +62,15 @@ export var host: Host = {} as Host;
  *  messages are on either side of it. */
 export var NATIVE_RUN = 256;
 
+/** What a board allows (a const enum: TypeScript writes the values where
+ *  they are used, see protocol.ts). */
+export const enum Board {
+  /** A typed array view starts before this byte of its buffer: Espruino
+   *  cannot make one that starts further in. Past it, the word loops are
+   *  left out and bytes are taken one at a time. */
+  VIEW_OFFSET_LIMIT = 65536
+}
+
 /** host._text's second argument: the bytes are valid UTF-8. */
 export var VALID_UTF8 = 1;
 

@@ -8,7 +8,7 @@
 
 import { Connection, Request, CLOSED } from './record';
 import { host, made } from './host';
-import { enqueue, RAW } from './outgoing/send-queue';
+import { enqueue, Queue } from './outgoing/send-queue';
 import { arm, CLOSE_DUE } from './timers';
 import { binaryView } from './message-types';
 
@@ -90,7 +90,7 @@ export function serveHttp(s: Connection, req: Request): void {
       if (s._state == CLOSED) return false;
       this.headersSent = true;
       this._sendHead();
-      if (!noBody && data != null && data.length !== 0) enqueue(s, RAW, this._body(data));
+      if (!noBody && data != null && data.length !== 0) enqueue(s, Queue.RAW, this._body(data));
       return true;
     },
     end: function (this: ResponseParts, data?: any) {
@@ -98,7 +98,7 @@ export function serveHttp(s: Connection, req: Request): void {
       if (s._state == CLOSED) return;
       this.headersSent = true;
       this._sendHead(b.length);
-      if (!noBody && b.length) enqueue(s, RAW, b);
+      if (!noBody && b.length) enqueue(s, Queue.RAW, b);
       s._state = CLOSED;
       s._head = undefined;
       host._kick(s);
@@ -109,7 +109,7 @@ export function serveHttp(s: Connection, req: Request): void {
       headGone = true;
       if (length !== undefined && !headers['content-length']) this.setHeader('Content-Length', length);
       for (k in headers) if (k != 'connection') lines += headers[k][0] + ': ' + headers[k][1] + '\r\n';
-      enqueue(s, RAW, made(host._bytes('HTTP/1.1 ' + this.statusCode + ' ' + statusText(this.statusCode) + '\r\n' + lines + 'Connection: close\r\n\r\n')));
+      enqueue(s, Queue.RAW, made(host._bytes('HTTP/1.1 ' + this.statusCode + ' ' + statusText(this.statusCode) + '\r\n' + lines + 'Connection: close\r\n\r\n')));
     },
     _body: function (data: any) {
       return binaryView(data) || (host._raw ? host._raw(String(data)) : made(host._bytes(String(data))));

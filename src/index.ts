@@ -3,9 +3,9 @@
 export { Server, ServerOptions } from './server';
 export { Socket } from './socket';
 export { supportedReceiveTypes, supportedSendTypes } from './message-types';
-export { host, Host, Listener, NO_MEMORY, NATIVE_RUN } from './host';
+export { host, Host, Listener, NO_MEMORY, NATIVE_RUN, Board } from './host';
 export { Limits } from './record';
 export { receive } from './incoming/receive';
-export { pull, END } from './outgoing/send-queue';
+export { pull, Queue } from './outgoing/send-queue';
 export { gone, lost } from './connection';
 export { GUID } from './incoming/handshake';

@@ -18,12 +18,14 @@ import { Wire } from './record';
 
 export var JSON_TYPE = 'application/json', OCTETS = 'application/octet-stream';
 
-/** The types for receiveType, and the same for sendType. */
+/** The types for receiveType, and the same for sendType (one function
+ *  under both names: a variable for the second would take memory on a
+ *  board). */
 export function supportedReceiveTypes(): string[] {
   return [JSON_TYPE, 'text/plain', OCTETS];
 }
 
-export var supportedSendTypes = supportedReceiveTypes;
+export { supportedReceiveTypes as supportedSendTypes };
 
 /** The bytes of binary data, as a Uint8Array view; null for anything else. */
 export function binaryView(v: any): Uint8Array | null {

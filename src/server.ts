@@ -8,6 +8,7 @@ import { Socket, offer } from './socket';
 import { toWire, isBinaryFrame } from './message-types';
 import { host, Listener } from './host';
 import { EMPTY } from './outgoing/frame-header';
+import { CloseCode } from './protocol';
 import { startClose } from './connection';
 import { checkOptions } from './options';
 
@@ -115,7 +116,7 @@ export class Server {
     var all = this._all.slice(), l = this._l, i;
     this._l = null;
     if (l) l.close();
-    for (i = 0; i < all.length; i++) startClose(all[i], 1001, EMPTY);
+    for (i = 0; i < all.length; i++) startClose(all[i], CloseCode.GOING_AWAY, EMPTY);
   }
 }
 

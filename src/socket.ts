@@ -9,7 +9,8 @@ import { Connection, Owner, Options, Request, OPEN, CLOSED, TCP_OPEN, TCP_CLOSED
 import { on, off, emit } from './emitter';
 import { host, made, NO_MEMORY } from './host';
 import { enqueue, clearQueue, unstarted } from './outgoing/send-queue';
-import { TEXT, BINARY, PING, EMPTY } from './outgoing/frame-header';
+import { EMPTY } from './outgoing/frame-header';
+import { TEXT, BINARY, PING, CloseCode, Frame } from './protocol';
 import { startClose, lost } from './connection';
 import { arm, HANDSHAKE_DUE } from './timers';
 import { binaryView, toWire, isBinaryFrame } from './message-types';
@@ -109,8 +110,8 @@ export class Socket {
   close(code?: number, reason?: string): void {
     'rarely run';
     var r = made(host._bytes(reason || ''));
-    if (code === undefined) code = reason ? 1000 : 1005;
-    else if (!(code == 1000 || (code >= 3000 && code <= 4999))) throw new TypeError('bad close code ' + code);
+    if (code === undefined) code = reason ? CloseCode.NORMAL_CLOSURE : CloseCode.NO_STATUS;
+    else if (!(code == CloseCode.NORMAL_CLOSURE || (code >= CloseCode.FIRST_APPLICATION && code <= CloseCode.LAST_APPLICATION))) throw new TypeError('bad close code ' + code);
     if (r.length > MAX_REASON) throw new TypeError('close reason over 123 bytes');
     startClose(this, code, r);
   }
@@ -136,7 +137,7 @@ if (EXTRAS) {
   (Socket.prototype as any).ping = function (this: Socket, data?: any): boolean {
     'rarely run';
     var p = binaryView(data) || made(host._bytes(data === undefined ? '' : String(data)));
-    if (p.length > 125) throw new TypeError('ping over 125 bytes');
+    if (p.length > Frame.MAX_CONTROL_PAYLOAD) throw new TypeError('ping over 125 bytes');
     if (this._state != OPEN) return false;
     enqueue(this, PING, p);
     return true;
@@ -164,7 +165,7 @@ export function offer(s: Socket, bytes: Wire, binary: boolean): boolean {
     if (kept && kept + bytes.length > max) {
       taken = false;
       s._drainDue = 1;
-      if (EXTRAS && s.queuePolicy == 'close') startClose(s, 1013, made(host._bytes('send queue full')));
+      if (EXTRAS && s.queuePolicy == 'close') startClose(s, CloseCode.TRY_AGAIN_LATER, made(host._bytes('send queue full')));
     } else if (EXTRAS && kept < queued) unstarted(s, true);
   }
   if (taken) {

@@ -5,7 +5,8 @@
 import { Connection, OPEN, CLOSED, TCP_CLOSED } from './record';
 import { host } from './host';
 import { enqueue } from './outgoing/send-queue';
-import { PING, EMPTY } from './outgoing/frame-header';
+import { EMPTY } from './outgoing/frame-header';
+import { PING } from './protocol';
 
 /** What the timer is for, each with the option that says when: the
  *  handshake must end by then (handshakeTimeout); a heartbeat ping is due

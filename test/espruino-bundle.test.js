@@ -26,6 +26,31 @@ const BUNDLES = [
   { file: 'web-socket-server-full.js', ceiling: 19712, storageCeiling: 17024, rarelyRun: 24, inRam: 21, onlyLoops: false }
 ];
 
+/** What the module keeps in module-level variables (each takes blocks for
+ *  as long as it is loaded, beside the functions): the values of the
+ *  variables assigned at its top level, as their source text. The
+ *  constants of src/ are written where they are used (by the minifier, or,
+ *  for numbers of more than one digit, by TypeScript: src/protocol.ts). */
+function moduleVariables(src) {
+  const kept = [];
+  const visit = (n) => {
+    if (n.type == 'ExpressionStatement') visit(n.expression);
+    else if (n.type == 'SequenceExpression') n.expressions.forEach(visit);
+    else if (n.type == 'AssignmentExpression' && n.left.type == 'Identifier') kept.push(src.slice(n.right.start, n.right.end));
+    else if (n.type == 'VariableDeclaration') n.declarations.forEach((d) => d.init && kept.push(src.slice(d.init.start, d.init.end)));
+  };
+  acorn.parse(src, { ecmaVersion: 5 }).body.forEach(visit);
+  return kept;
+}
+
+/** The module-level variables of both bundles: the host object, the
+ *  message of the error thrown when the board is out of memory (made
+ *  before it is needed), the shared empty payload, the two MIME types that
+ *  every message compares with, the byte order of a word, and the
+ *  target's `net`, its two lists of sockets and its output string. */
+const MODULE_VARIABLES = ['{}', '"out of memory"', 'new Uint8Array(0)', '"application/json"', '"application/octet-stream"',
+  'new Uint8Array(new Uint32Array([1]).buffer)[0]', 'require("net")', '[]', '[]', '""'];
+
 function isFunction(n) {
   return n && (n.type == 'FunctionDeclaration' || n.type == 'FunctionExpression');
 }
@@ -300,6 +325,10 @@ for (const b of BUNDLES) {
       if (b.onlyLoops) assert.deepStrictEqual(ram.looping, ram.all, 'functions in RAM without a loop');
       else assert.ok(ram.looping.length >= 4, 'of them with a loop: ' + ram.looping.length);
       assert.ok(!/ram if full/.test(src), 'a ram if full marker is left');
+    });
+
+    it('keeps no number in a module-level variable, and no other values than ' + MODULE_VARIABLES.length, function () {
+      assert.deepStrictEqual(moduleVariables(src), MODULE_VARIABLES);
     });
 
     it('never names a variable `of` (a reserved word on Espruino)', function () {

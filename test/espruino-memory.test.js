@@ -47,12 +47,12 @@ function app(port) {
 }
 
 // [bundle, most blocks the module may take once required from Storage, most
-// a started server may take beyond it]: measured here 445 and 63 (small),
-// 628 and 67 (full, which keeps the code of its message path in RAM), on
+// a started server may take beyond it]: measured here 441 and 63 (small),
+// 625 and 67 (full, which keeps the code of its message path in RAM), on
 // espruino-dev.
 const LOADED = [
-  ['web-socket-server.js', 449, 68],
-  ['web-socket-server-full.js', 632, 72]
+  ['web-socket-server.js', 445, 68],
+  ['web-socket-server-full.js', 629, 72]
 ];
 
 /** An app that prints the blocks the module takes once required, then

@@ -4,7 +4,7 @@
 
 import { Connection, Request, OPEN, CLOSED } from '../record';
 import { host, made } from '../host';
-import { enqueue, RAW } from '../outgoing/send-queue';
+import { enqueue, Queue } from '../outgoing/send-queue';
 import { arm, PING_DUE, CLOSE_DUE } from '../timers';
 import { lost, idleCheck } from '../connection';
 import { parseFrames } from './frames';
@@ -97,13 +97,13 @@ export function respond(s: Connection, answer: number | string): void {
       // A complete error response, with a short text; the connection
       // closes after it.
       text = answer + ' ' + statusText(answer) + '\n';
-      enqueue(s, RAW, made(host._bytes('HTTP/1.1 ' + answer + ' ' + statusText(answer) + '\r\nConnection: close\r\n' +
+      enqueue(s, Queue.RAW, made(host._bytes('HTTP/1.1 ' + answer + ' ' + statusText(answer) + '\r\nConnection: close\r\n' +
         (answer == 426 ? 'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' : answer == 405 ? 'Allow: GET\r\n' : '') +
         'Content-Type: text/plain\r\nContent-Length: ' + text.length + '\r\n\r\n' + text)));
       return;
     }
     s._state = OPEN;
-    enqueue(s, RAW, made(host._bytes('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' +
+    enqueue(s, Queue.RAW, made(host._bytes('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' +
       made(host._accept(req.headers['sec-websocket-key'])) + '\r\n' + (answer || '') + '\r\n')));
     // The request stays with the socket, without the headers only the
     // handshake needs, those about caching and content negotiation (a

@@ -17,7 +17,8 @@ import { Connection, OPEN, CLOSED } from '../record';
 import { host, made, VALID_UTF8 } from '../host';
 import { fail } from '../connection';
 import { enqueue } from '../outgoing/send-queue';
-import { closePayload, EMPTY, TEXT, BINARY, CLOSE, PING, PONG } from '../outgoing/frame-header';
+import { closePayload, EMPTY } from '../outgoing/frame-header';
+import { TEXT, BINARY, CLOSE, PING, PONG, CloseCode, Frame } from '../protocol';
 import { arm, PING_DUE, CLOSE_DUE } from '../timers';
 import { unmask } from './mask';
 import { utf8Valid } from './utf8';
@@ -26,13 +27,6 @@ import { EXTRAS, NATIVE } from '../features';
 
 /** Where in a frame the parser is (_frameState). */
 export var HEADER = 0, LENGTH = 1, EXTENDED_LENGTH = 2, MASK_KEY = 3, PAYLOAD = 4;
-
-/** The first header byte's FIN bit, the second's MASK bit, and the 7-bit
- *  lengths that say a 16-bit or a 64-bit length follows. */
-export var FIN = 0x80, MASKED = 0x80, LENGTH_16 = 126, LENGTH_64 = 127;
-
-/** The reason given for invalid UTF-8 (1007). */
-export var INVALID = 'invalid UTF-8';
 
 /** The first buffer of a message that does not come whole in one chunk
  *  holds up to this many bytes; a longer one grows as its bytes arrive, by
@@ -57,9 +51,9 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
       s._frameLeft -= end - i;
       if (end == i) {
         // No payload here: an empty frame, or its end comes with the next chunk.
-      } else if (s._frameHead & 8) {
+      } else if (s._frameHead & Frame.CONTROL) {
         s._control!.set(b.subarray(i, end), x);
-      } else if (s._messageOp == TEXT && (s._utf8 = utf8Valid(s._utf8, b, i, end)) < 0) return fail(s, 1007, INVALID);
+      } else if (s._messageOp == TEXT && (s._utf8 = utf8Valid(s._utf8, b, i, end)) < 0) return fail(s, CloseCode.INVALID_PAYLOAD);
       else if (s._messageCap) {
         // A buffer that grows, by doubling, with the bytes that arrive.
         total = s._messageLength + end - i;
@@ -80,7 +74,7 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
 
       // ---- the frame is complete ----
       s._frameState = HEADER;
-      op = s._frameHead & 15;
+      op = s._frameHead & Frame.OPCODE_BITS;
       data = s._control!;
       s._control = undefined;
       if (op == PING) {
@@ -90,13 +84,16 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
         if (s._state == OPEN) arm(s, PING_DUE);
         if (EXTRAS) s.emit('pong', data);
       } else if (op == CLOSE) {
-        code = data.length ? (data[0] << 8) | data[1] : 1005;
+        code = data.length ? (data[0] << 8) | data[1] : CloseCode.NO_STATUS;
         reason = data.subarray(2);
-        // Codes allowed on the wire: RFC 6455 section 7.4 and the IANA registry.
-        if (data.length == 1 || (data.length && !((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)))) {
-          return fail(s, 1002, 'bad close code');
+        // Codes allowed on the wire: RFC 6455 section 7.4 and the IANA
+        // registry (1000-1003 and 1007-1014 defined, not 1004-1006, which
+        // are reserved or never sent).
+        if (data.length == 1 || (data.length && !((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+            (code >= CloseCode.FIRST_APPLICATION && code <= CloseCode.LAST_APPLICATION)))) {
+          return fail(s, CloseCode.PROTOCOL_ERROR, 'bad close code');
         }
-        if (utf8Valid(0, reason, 0, reason.length)) return fail(s, 1007, INVALID);
+        if (utf8Valid(0, reason, 0, reason.length)) return fail(s, CloseCode.INVALID_PAYLOAD);
         s._closeCode = code;
         s._closeReason = made(NATIVE ? host._text(reason, VALID_UTF8) : host._text(reason));
         // Answer a close with a close (echoing the code), unless ours went
@@ -108,10 +105,10 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
         if (x == OPEN) enqueue(s, CLOSE, closePayload(code, EMPTY));
         else host._kick(s);
         return;
-      } else if (s._frameHead & 0x80) {
+      } else if (s._frameHead & Frame.FIN) {
         // The last frame of a message.
         op = s._messageOp;
-        if (op == TEXT && s._utf8) return fail(s, 1007, INVALID);
+        if (op == TEXT && s._utf8) return fail(s, CloseCode.INVALID_PAYLOAD);
         data = toValue(s._options._receiveType, s._messageBuf ? s._messageBuf.subarray(0, s._messageLength) : EMPTY, op == BINARY);
         s._messageOp = s._messageLength = s._messageCap = 0;
         // Text is a string now: its buffer is let go before the handler
@@ -130,10 +127,10 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
     // ---- the header, byte by byte: the first byte ----
     if (st == HEADER) {
       x = s._frameHead = b[i++];
-      if (x & 0x70) return fail(s, 1002, 'RSV bits set');
-      x &= 15;
-      if ((x > 2 && x < 8) || x > 10) return fail(s, 1002, 'bad opcode');
-      if (x > 7 && !(s._frameHead & 0x80)) return fail(s, 1002, 'fragmented control frame');
+      if (x & Frame.RSV_BITS) return fail(s, CloseCode.PROTOCOL_ERROR, 'RSV bits set');
+      x &= Frame.OPCODE_BITS;
+      if ((x > BINARY && x < CLOSE) || x > PONG) return fail(s, CloseCode.PROTOCOL_ERROR, 'bad opcode');
+      if (x & Frame.CONTROL && !(s._frameHead & Frame.FIN)) return fail(s, CloseCode.PROTOCOL_ERROR, 'fragmented control frame');
       st = s._frameState = LENGTH;
       if (i == n) return;
     }
@@ -141,12 +138,13 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
     // ---- the second: MASK and the length ----
     if (st == LENGTH) {
       x = b[i++];
-      if (!(x & 0x80)) return fail(s, 1002, 'unmasked frame');
-      x &= 0x7f;
-      if (x > 125 && s._frameHead & 8) return fail(s, 1002, 'control frame over 125 bytes');
-      s._frameLength = x < 126 ? x : 0;
-      s._need = x < 126 ? 4 : x == 126 ? 2 : 8;
-      st = s._frameState = x < 126 ? MASK_KEY : EXTENDED_LENGTH;
+      if (!(x & Frame.MASKED)) return fail(s, CloseCode.PROTOCOL_ERROR, 'unmasked frame');
+      x &= Frame.LENGTH_BITS;
+      if (x > Frame.MAX_CONTROL_PAYLOAD && s._frameHead & Frame.CONTROL) return fail(s, CloseCode.PROTOCOL_ERROR, 'control frame over 125 bytes');
+      s._frameLength = x < Frame.LENGTH_16 ? x : 0;
+      // (Bytes still to come: the mask key's, or the extended length's.)
+      s._need = x < Frame.LENGTH_16 ? Frame.MASK_KEY_BYTES : x == Frame.LENGTH_16 ? 2 : 8;
+      st = s._frameState = x < Frame.LENGTH_16 ? MASK_KEY : EXTENDED_LENGTH;
       if (i == n) return;
     }
 
@@ -155,30 +153,31 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
     if (st == EXTENDED_LENGTH) {
       while (i < n && s._need) {
         x = b[i++];
-        if (s._need == 8 && x & 0x80) return fail(s, 1002, 'length over 2^63');
+        // (The 64-bit length's most significant bit must be 0.)
+        if (s._need == 8 && x & 0x80) return fail(s, CloseCode.PROTOCOL_ERROR, 'length over 2^63');
         s._frameLength = s._frameLength * 256 + x;
         s._need--;
       }
       if (s._need) return;
-      s._need = 4;
+      s._need = Frame.MASK_KEY_BYTES;
       st = s._frameState = MASK_KEY;
     }
 
     // ---- the mask key, then the frame's checks ----
     if (st == MASK_KEY) {
-      while (i < n && s._need) s._mask[4 - s._need--] = b[i++];
+      while (i < n && s._need) s._mask[Frame.MASK_KEY_BYTES - s._need--] = b[i++];
       if (s._need) return;
       x = s._frameLeft = s._frameLength;
       s._maskPhase = 0;
       s._frameState = PAYLOAD;
-      op = s._frameHead & 15;
-      if (op > 7) {
+      op = s._frameHead & Frame.OPCODE_BITS;
+      if (op & Frame.CONTROL) {
         s._control = new Uint8Array(x);
         continue;
       }
       // Fragmentation (RFC 6455 section 5.4): a new message only between
       // messages, a continuation only inside one.
-      if (!op == !s._messageOp) return fail(s, 1002, op ? 'expected a continuation' : 'nothing to continue');
+      if (!op == !s._messageOp) return fail(s, CloseCode.PROTOCOL_ERROR, op ? 'expected a continuation' : 'nothing to continue');
       if (op) {
         s._messageOp = op;
         s._messageLength = s._fragments = s._utf8 = 0;
@@ -187,12 +186,12 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
       total = s._messageLength + x;
       max = s._options._maxPayload;
       // maxPayload is checked from the header, before any byte is stored.
-      if (total > max) return fail(s, 1009, 'message over ' + max + ' bytes');
-      if (EXTRAS && ++s._fragments > s._options._maxFragments) return fail(s, 1009, 'message in over ' + s._options._maxFragments + ' frames');
+      if (total > max) return fail(s, CloseCode.MESSAGE_TOO_BIG, 'message over ' + max + ' bytes');
+      if (EXTRAS && ++s._fragments > s._options._maxFragments) return fail(s, CloseCode.MESSAGE_TOO_BIG, 'message in over ' + s._options._maxFragments + ' frames');
       // A view of the chunk for a whole message in one frame in this chunk;
       // otherwise a buffer that may grow to the message's length for a
       // final frame, else to max.
-      s._messageCap = s._messageBuf || !(s._frameHead & 0x80) || n - i < x || s._messageLength ? (s._frameHead & 0x80 ? total : max) : 0;
+      s._messageCap = s._messageBuf || !(s._frameHead & Frame.FIN) || n - i < x || s._messageLength ? (s._frameHead & Frame.FIN ? total : max) : 0;
     }
   }
 }

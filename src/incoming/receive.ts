@@ -10,12 +10,16 @@
 import { Connection, CONNECTING, OPEN } from '../record';
 import { fail, lost } from '../connection';
 import { readHandshake } from './handshake';
-import { parseFrames, HEADER, FIN, MASKED, LENGTH_16, LENGTH_64, INVALID } from './frames';
-import { TEXT, BINARY } from '../outgoing/frame-header';
+import { parseFrames, HEADER } from './frames';
+import { TEXT, BINARY, CloseCode, Frame } from '../protocol';
 import { unmask } from './mask';
 import { utf8Valid, asciiEnd } from './utf8';
 import { toValue } from '../message-types';
 import { EXTRAS } from '../features';
+
+/** Bytes of a client frame's header, its mask key included: with a 7-bit
+ *  length, and with a 16-bit one. */
+var MASKED_HEADER_7 = 6, MASKED_HEADER_16 = 8;
 
 /** Takes a chunk. It is unmasked in place, and views of it may be delivered
  *  as messages: the caller must not reuse it. Reads its frames until its end
@@ -30,25 +34,26 @@ export function receive(s: Connection, b: Uint8Array): void {
     // A final, masked text or binary frame with a 7- or 16-bit length, all
     // of it in this chunk, between messages. (Inside a frame or a message,
     // the general parser takes the chunk at once.)
-    while (s._frameState == HEADER && !s._messageOp && s._state == OPEN && n - i > 5) {
+    while (s._frameState == HEADER && !s._messageOp && s._state == OPEN && n - i >= MASKED_HEADER_7) {
       x = b[i];
       // (Without the MASK bit, the length is over 127: the general parser fails it.)
-      length = b[i + 1] ^ MASKED;
-      at = i + 6;
-      if ((x != (FIN | TEXT) && x != (FIN | BINARY)) || length >= LENGTH_64) break;
-      if (length == LENGTH_16) {
+      length = b[i + 1] ^ Frame.MASKED;
+      at = i + MASKED_HEADER_7;
+      if ((x != (Frame.FIN | TEXT) && x != (Frame.FIN | BINARY)) || length >= Frame.LENGTH_64) break;
+      if (length == Frame.LENGTH_16) {
         length = (b[i + 2] << 8) | b[i + 3];
-        at = i + 8;
+        at = i + MASKED_HEADER_16;
       }
       end = at + length;
       if (end > n || length > s._options._maxPayload) break;
+      // (The mask key: the header's last 4 bytes.)
       m[0] = b[at - 4];
       m[1] = b[at - 3];
       m[2] = b[at - 2];
       m[3] = b[at - 1];
       unmask(b, at, end, m, 0);
-      binary = x == (FIN | BINARY);
-      if (!binary && (x = asciiEnd(b, at, end)) < end && utf8Valid(0, b, x, end)) return fail(s, 1007, INVALID);
+      binary = x == (Frame.FIN | BINARY);
+      if (!binary && (x = asciiEnd(b, at, end)) < end && utf8Valid(0, b, x, end)) return fail(s, CloseCode.INVALID_PAYLOAD);
       i = end;
       if (EXTRAS) {
         s._received++;

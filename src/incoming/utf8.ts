@@ -4,7 +4,7 @@
 // otherwise the continuation bytes still expected (low 2 bits) and the range
 // allowed for the next one (lo << 2, hi << 10).
 
-import { host, NATIVE_RUN } from '../host';
+import { host, NATIVE_RUN, Board } from '../host';
 import { NATIVE } from '../features';
 
 /**
@@ -39,7 +39,7 @@ export function utf8Valid(state: number, b: Uint8Array, i: number, end: number):
         if (c == 0xf0) lo = 0x90; // no overlong 4-byte forms
         else if (c == 0xf4) hi = 0x8f; // nothing above U+10FFFF
       }
-    } else if (i >= next && end - i >= 8 && !((base + i) & 3) && base + i < 65536) {
+    } else if (i >= next && end - i >= 8 && !((base + i) & 3) && base + i < Board.VIEW_OFFSET_LIMIT) {
       // (Espruino cannot make a view that starts past byte 65535.)
       words = (end - i) >> 2;
       i += asciiWords(new Uint32Array(b.buffer, base + i, words), words) << 2;
@@ -61,7 +61,7 @@ export function asciiEnd(b: Uint8Array, i: number, end: number): number {
   while (i < end && b[i] < 0x80 && ((b.byteOffset + i) & 3 || end - i < 8)) i++;
   // (A host with native code checks a long run at once: host.ts.)
   if (NATIVE && end - i > NATIVE_RUN && host._isAscii && host._isAscii(b.subarray(i, end))) return end;
-  if (i < end && b[i] < 0x80 && b.byteOffset + i < 65536) i += asciiWords(new Uint32Array(b.buffer, b.byteOffset + i, (end - i) >> 2), (end - i) >> 2) << 2;
+  if (i < end && b[i] < 0x80 && b.byteOffset + i < Board.VIEW_OFFSET_LIMIT) i += asciiWords(new Uint32Array(b.buffer, b.byteOffset + i, (end - i) >> 2), (end - i) >> 2) << 2;
   while (i < end && b[i] < 0x80 && end - i < 4) i++;
   return i;
 }

@@ -5,15 +5,19 @@
 
 import { Connection, OPEN, CLOSED, TCP_ENDING, Wire } from '../record';
 import { host } from '../host';
-import { frameHeader, MAX_HEADER, TEXT, BINARY, PING, PONG } from './frame-header';
+import { frameHeader, MAX_HEADER } from './frame-header';
+import { TEXT, BINARY, CLOSE, PING, PONG, Frame } from '../protocol';
 import { EXTRAS } from '../features';
 
-/** Raw bytes in the queue (an HTTP response): written as they are. */
-export var RAW = -1;
-
-/** pull() has written everything of a closed connection: end the TCP
- *  connection. */
-export var END = -1;
+/** RAW: an entry of the queue that is raw bytes (an HTTP response), written
+ *  as they are, where the others have an opcode. END: pull()'s answer once
+ *  it has written everything of a closed connection: end the TCP
+ *  connection. (A const enum: TypeScript writes the values where they are
+ *  used, see protocol.ts.) */
+export const enum Queue {
+  RAW = -1,
+  END = -1
+}
 
 /** The most bytes of pongs that wait to go out. A newer pong that would pass
  *  it takes the place of those waiting (RFC 6455 section 5.5.3 lets a pong
@@ -32,7 +36,7 @@ var OUT_MESSAGE = 1, OUT_PING = 2, OUT_OTHER = 0;
  *  in one call (on a board a call costs more than the bytes it moves). */
 export type Writer = (c: any, data: Wire, start: number, end: number, head?: Uint8Array) => void;
 
-/** Queues a close frame or RAW bytes, in order; or a PING or PONG for the
+/** Queues a close frame or Queue.RAW bytes, in order; or a PING or PONG for the
  *  next frame boundary (a ping in place of one waiting). Tells the target.
  *  (A message is queued by socket.ts's offer(), under the queue's bounds.) */
 export function enqueue(s: Connection, op: number, data: Wire): void {
@@ -40,7 +44,7 @@ export function enqueue(s: Connection, op: number, data: Wire): void {
   var f, old, both;
   if (op == PING || op == PONG) {
     f = new Uint8Array(2 + data.length);
-    f[0] = 0x80 | op;
+    f[0] = Frame.FIN | op;
     f[1] = data.length;
     f.set(data as Uint8Array, 2);
     old = s._pongFrames;
@@ -95,7 +99,7 @@ function pullFrames(s: Connection, budget: number, write: Writer): number {
       // ahead of the 101. (Typed arrays are never compared: Espruino
       // compares them as strings.)
       s._outHeadPos = 0;
-      if ((s._pongFrames || s._pingFrame) && q[0] !== RAW) {
+      if ((s._pongFrames || s._pingFrame) && q[0] !== Queue.RAW) {
         if (s._pongFrames) {
           s._outHead = s._pongFrames;
           s._pongFrames = undefined;
@@ -111,9 +115,9 @@ function pullFrames(s: Connection, budget: number, write: Writer): number {
         data = q[1];
         off = s._queueOffset;
         n = data.length - off;
-        fin = op == RAW || !frag || op > 7 || n <= frag;
+        fin = op == Queue.RAW || !frag || op >= CLOSE || n <= frag;
         if (!fin) n = frag;
-        s._outHead = op == RAW ? undefined : frameHeader(fin, off ? 0 : op, n);
+        s._outHead = op == Queue.RAW ? undefined : frameHeader(fin, off ? 0 : op, n);
         s._outBody = data;
         s._outPos = off;
         s._outEnd = off + n;
@@ -147,7 +151,7 @@ function pullFrames(s: Connection, budget: number, write: Writer): number {
   // A closed connection's last bytes have gone: nothing is left to write.
   if (sent || s._tcp || s._state != CLOSED || s._outHead || s._outBody || s._pongFrames || s._pingFrame || s._queue.length) return sent;
   s._tcp = TCP_ENDING;
-  return END;
+  return Queue.END;
 }
 
 /** Empties the queue, letting go of everything in it. */

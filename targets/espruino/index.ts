@@ -19,7 +19,7 @@
 //   made once, and find their Socket by it: a function made per connection
 //   would cost memory per connection.
 
-import { host, Server, Socket, receive, pull, gone, lost, NO_MEMORY, END, GUID, Limits, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
+import { host, Server, Socket, receive, pull, gone, lost, NO_MEMORY, Queue, GUID, Board, Limits, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
 
 /** What this target keeps in each Socket. */
 interface Link extends Socket {
@@ -107,15 +107,16 @@ function writePiece(s: Link): void {
       s._busy = 1;
       sock.write(out);
     }
-    if (r == END) sock.end();
+    if (r == Queue.END) sock.end();
   } catch (e) {}
   out = '';
 }
 
 function put(s: Link, d: Uint8Array | string, start: number, end: number, head?: Uint8Array): void {
   'ram if full';
-  // Espruino cannot make a view that starts past byte 65535 of a buffer,
-  // so pieces from further in are cut from a string of the whole message.
+  // Espruino cannot make a view that starts past byte 65535 of a buffer
+  // (Board.VIEW_OFFSET_LIMIT), so pieces from further in are cut from a string of
+  // the whole message.
   // The send queue hands out one message's bytes in order up to its end, so
   // the string is made at its first such piece and dropped at its last.
   // (Never compare typed arrays with === on Espruino: it compares them as
@@ -125,7 +126,7 @@ function put(s: Link, d: Uint8Array | string, start: number, end: number, head?:
   if (out === undefined) return;
   // A string (an HTTP body, perhaps a file in Storage) is bytes already.
   if (typeof d == 'string') piece = d.substr(start, end - start);
-  else if (d.byteOffset + start < 65536) piece = E.toString(d.subarray(start, end));
+  else if (d.byteOffset + start < Board.VIEW_OFFSET_LIMIT) piece = E.toString(d.subarray(start, end));
   else {
     if (!s._big) s._big = E.toString(d) || '';
     piece = s._big ? s._big.substr(start, end - start) : undefined;

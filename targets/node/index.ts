@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as dns from 'dns';
 import * as crypto from 'crypto';
 import * as buffer from 'buffer';
-import { host, Server, Socket, receive, pull, gone, END, GUID, NATIVE_RUN, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
+import { host, Server, Socket, receive, pull, gone, Queue, GUID, NATIVE_RUN, supportedReceiveTypes, supportedSendTypes } from '../../src/index';
 
 /** What this target keeps in each Socket. */
 interface Link extends Socket {
@@ -63,7 +63,7 @@ function flush(s: Link): void {
       if (n <= 0) break;
     }
     writeStaged(s);
-    if (n == END) sock.end();
+    if (n == Queue.END) sock.end();
   } finally {
     clearStaged();
     sock.uncork();

@@ -1,4 +1,4 @@
-// Server frames (RFC 6455 section 5.2): frame-writer.js on its own, and the
+// Server frames (RFC 6455 section 5.2): frame-header.ts on its own, and the
 // outbox (fragmentation, control frames between fragments, budgets) through
 // Connection.
 'use strict';
@@ -7,13 +7,14 @@ const h = require('./helpers');
 
 const fx = h.fixture('frame-writer');
 const fw = h.load('outgoing/frame-header');
+const protocol = h.load('protocol');
 
 const hexOf = (u8) => Buffer.from(u8).toString('hex');
 
 describe('frame writer', function () {
-  describe('frame-writer.js', function () {
-    it('opcode constants', function () {
-      for (const name of Object.keys(fx.opcodes)) assert.strictEqual(fw[name], fx.opcodes[name], name);
+  describe('frame-header.ts', function () {
+    it('opcode constants (protocol.ts)', function () {
+      for (const name of Object.keys(fx.opcodes)) assert.strictEqual(protocol[name], fx.opcodes[name], name);
     });
 
     for (const c of fx.headers) {
@@ -61,8 +62,8 @@ describe('frame writer', function () {
         const t = h.openConn();
         const p = h.hex(c.payloadHex);
         // Our ping; the pong that answers a client's ping; our close.
-        if (c.opcode == fw.PING) t.conn._ping(p);
-        else if (c.opcode == fw.PONG) t.receive(h.ping(p));
+        if (c.opcode == protocol.PING) t.conn._ping(p);
+        else if (c.opcode == protocol.PONG) t.receive(h.ping(p));
         else t.conn._close(p.readUInt16BE(0), p.subarray(2));
         assert.strictEqual(t.drain().toString('hex'), c.hex);
       });
