@@ -48,7 +48,7 @@ function app(port) {
 
 // [bundle, most blocks the module may take once required from Storage, most
 // a started server may take beyond it]: measured here 441 and 63 (small),
-// 625 and 67 (full, which keeps the code of its message path in RAM), on
+// 624 and 67 (full, which keeps the code of its message path in RAM), on
 // espruino-dev.
 const LOADED = [
   ['web-socket-server.js', 445, 68],
