@@ -25,7 +25,9 @@ export const enum Frame {
   LENGTH_BITS = 0x7f,
   LENGTH_16 = 126,
   LENGTH_64 = 127,
-  /** Bytes of a masking key. */
+  /** Bytes of the extended lengths, and of a masking key. */
+  LENGTH_16_BYTES = 2,
+  LENGTH_64_BYTES = 8,
   MASK_KEY_BYTES = 4,
   /** The longest payload of a control frame (section 5.5). */
   MAX_CONTROL_PAYLOAD = 125

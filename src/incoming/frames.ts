@@ -143,7 +143,7 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
       if (x > Frame.MAX_CONTROL_PAYLOAD && s._frameHead & Frame.CONTROL) return fail(s, CloseCode.PROTOCOL_ERROR, 'control frame over 125 bytes');
       s._frameLength = x < Frame.LENGTH_16 ? x : 0;
       // (Bytes still to come: the mask key's, or the extended length's.)
-      s._need = x < Frame.LENGTH_16 ? Frame.MASK_KEY_BYTES : x == Frame.LENGTH_16 ? 2 : 8;
+      s._need = x < Frame.LENGTH_16 ? Frame.MASK_KEY_BYTES : x == Frame.LENGTH_16 ? Frame.LENGTH_16_BYTES : Frame.LENGTH_64_BYTES;
       st = s._frameState = x < Frame.LENGTH_16 ? MASK_KEY : EXTENDED_LENGTH;
       if (i == n) return;
     }
@@ -154,7 +154,7 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
       while (i < n && s._need) {
         x = b[i++];
         // (The 64-bit length's most significant bit must be 0.)
-        if (s._need == 8 && x & 0x80) return fail(s, CloseCode.PROTOCOL_ERROR, 'length over 2^63');
+        if (s._need == Frame.LENGTH_64_BYTES && x & 0x80) return fail(s, CloseCode.PROTOCOL_ERROR, 'length over 2^63');
         s._frameLength = s._frameLength * 256 + x;
         s._need--;
       }

@@ -8,7 +8,8 @@ export var EMPTY = new Uint8Array(0);
 
 /** Header sizes: with a 7-bit length, with a 16-bit one, and the longest,
  *  with a 64-bit one. */
-var HEADER_7 = 2, HEADER_16 = 4;
+export var HEADER_7 = 2;
+var HEADER_16 = 4;
 export var MAX_HEADER = 10;
 
 /** The header of one frame carrying `length` payload bytes. */

@@ -5,8 +5,8 @@
 
 import { Connection, OPEN, CLOSED, TCP_ENDING, Wire } from '../record';
 import { host } from '../host';
-import { frameHeader, MAX_HEADER } from './frame-header';
-import { TEXT, BINARY, CLOSE, PING, PONG, Frame } from '../protocol';
+import { frameHeader, MAX_HEADER, HEADER_7 } from './frame-header';
+import { CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG, Frame } from '../protocol';
 import { EXTRAS } from '../features';
 
 /** RAW: an entry of the queue that is raw bytes (an HTTP response), written
@@ -43,10 +43,10 @@ export function enqueue(s: Connection, op: number, data: Wire): void {
   'ram if full';
   var f, old, both;
   if (op == PING || op == PONG) {
-    f = new Uint8Array(2 + data.length);
+    f = new Uint8Array(HEADER_7 + data.length);
     f[0] = Frame.FIN | op;
     f[1] = data.length;
-    f.set(data as Uint8Array, 2);
+    f.set(data as Uint8Array, HEADER_7);
     old = s._pongFrames;
     if (op == PING) s._pingFrame = f;
     else if (old && old.length + f.length <= PONG_BYTES) {
@@ -117,7 +117,7 @@ function pullFrames(s: Connection, budget: number, write: Writer): number {
         n = data.length - off;
         fin = op == Queue.RAW || !frag || op >= CLOSE || n <= frag;
         if (!fin) n = frag;
-        s._outHead = op == Queue.RAW ? undefined : frameHeader(fin, off ? 0 : op, n);
+        s._outHead = op == Queue.RAW ? undefined : frameHeader(fin, off ? CONTINUATION : op, n);
         s._outBody = data;
         s._outPos = off;
         s._outEnd = off + n;
