@@ -6,7 +6,8 @@
 //   text/* (text/plain, ...)  the string
 //   application/octet-stream  Uint8Array (its UTF-8 bytes)
 // Send: binary data (Uint8Array, ArrayBuffer, any typed array or DataView)
-//   always goes out as a binary frame, byte for byte. Anything else becomes
+//   always goes out as a binary frame, byte for byte (the callers of toWire
+//   say which frame: see socket.ts's send()). Anything else becomes
 //   text: JSON.stringify for application/json, String() for text/*, and for
 //   application/octet-stream a string as it is, other values as JSON; it goes
 //   out as a text frame, or as a binary frame for application/octet-stream or
@@ -58,12 +59,6 @@ export function toWire(type: string, v: any): Wire {
   else text = JSON.stringify(v);
   if (text === undefined) text = 'null';
   return host._raw && text.length <= LONGEST_RAW_TEXT ? host._raw(text) : made(host._bytes(text));
-}
-
-/** Does a value go out in a binary frame? */
-export function isBinaryFrame(type: string, v: any, options?: { binary?: boolean }): boolean {
-  'ram if full';
-  return type == OCTETS || !!(options && options.binary) || (typeof v != 'string' && !!binaryView(v));
 }
 
 /** The value to deliver for a received message. */

@@ -127,8 +127,10 @@ export interface Connection extends Emitter {
   _frameState: number;
   /** Payload bytes of the current frame still to come. */
   _frameLeft: number;
-  /** The mask, and the mask position of the next payload byte. */
-  _mask: Uint8Array;
+  /** The mask, and the mask position of the next payload byte. (No field
+   *  until a frame needs it: short frames are unmasked by receive() with
+   *  the key where it lies in the chunk.) */
+  _mask?: Uint8Array;
   _maskPhase: number;
   /** The frame's first byte: FIN, RSV and the opcode. */
   _frameHead: number;

@@ -57,13 +57,18 @@ function echoApp(bundleSource, port) {
     'var ws = require("web-socket-server");',
     'var s = new ws.Server({port: ' + port + ', receiveType: "text/plain", sendType: "text/plain", maxPayload: 200000, maxQueue: 200000, maxConnections: 8});',
     // Echo; "memory?" answers the blocks in use (after a garbage collection),
-    // "close me" closes from inside the handler. (Binary messages are never
-    // compared with ==: Espruino would turn the Uint8Array into "1,2,3...".)
+    // "close me" closes from inside the handler, "throw" throws from it,
+    // "this?" answers whether the listener's `this` is the socket; the
+    // socket's 'error' sends the error's message back. (Binary messages are
+    // never compared with ==: Espruino would turn the Uint8Array into
+    // "1,2,3...".)
     's.on("connection", function (c) { c.on("message", function (m, bin) {',
     '  if (!bin && m == "memory?") c.send(String(process.memory().usage));',
     '  else if (!bin && m == "close me") c.close(4001, "bye");',
+    '  else if (!bin && m == "throw") throw new Error("thrown by the listener");',
+    '  else if (!bin && m == "this?") c.send(String(this === c));',
     '  else c.send(m);',
-    '}); });',
+    '}); c.on("error", function (e) { c.send("error: " + e.message); }); });',
     's.on("error", function (e) { print("SERVER ERROR " + e); });',
     's.start();',
     ''
@@ -309,6 +314,19 @@ for (const file of ['web-socket-server.js', 'web-socket-server-full.js']) {
         assert.ok(m.data.equals(data), 'payload differs');
       });
     }
+
+    it("sends what the 'message' listener throws to the socket's 'error', and keeps echoing; the listener's `this` is the socket", async function () {
+      const w = await connect(port);
+      try {
+        // Both in one TCP write, most likely: the second is read after the throw.
+        w.send('throw');
+        w.send('this?');
+        assert.strictEqual((await reply(w, 5000)).data.toString(), 'error: thrown by the listener');
+        assert.strictEqual((await reply(w, 5000)).data.toString(), 'true');
+      } finally {
+        w.terminate();
+      }
+    });
 
     it('reassembles a fragmented message', async function () {
       const w = await connect(port);

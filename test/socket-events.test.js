@@ -134,6 +134,32 @@ for (const target of targets) {
       }
     });
 
+    it("a lone 'message' listener: called with the socket as `this`; what it throws goes to 'error', whose own throw is dropped, and the rest of the chunk is read", async function () {
+      const seen = [];
+      const { port, conns } = await h.startServer({ receiveType: 'text/plain', sendType: 'text/plain' }, {
+        onSocket(s) {
+          s.on('message', function (m) {
+            seen.push('message ' + m + (this === s ? '' : ' (this is not the socket)'));
+            if (m === 'boom') throw new Error('from the message listener');
+            s.send(m);
+          });
+          s.on('error', (e) => {
+            seen.push('error ' + e.message);
+            throw new Error('from the error listener');
+          });
+        }
+      });
+      const client = await rawClient(port);
+      const conn = await conns.next();
+      // Three short frames in one TCP write: the ones after the throw are read too.
+      await client.send([frame({ opcode: TEXT, payload: 'one' }), frame({ opcode: TEXT, payload: 'boom' }),
+        frame({ opcode: TEXT, payload: 'three' })]);
+      await client.waitEvents(2);
+      assert.deepStrictEqual(client.events.map((e) => e.type + ' ' + e.data), ['text one', 'text three']);
+      assert.deepStrictEqual(seen, ['message one', 'message boom', 'error from the message listener', 'message three']);
+      assert.strictEqual(conn.socket.isOpen(), true);
+    });
+
     it('reserves no memory for what a frame header claims (20 clients each announcing 100 MiB), and holds none once closed', async function () {
       const MiB = 1024 * 1024, CLIENTS = 20;
       const { port, conns } = await h.startServer({ maxPayload: 100 * MiB, maxConnections: CLIENTS });

@@ -45,7 +45,7 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
     // ---- payload: unmasked in place; control payloads kept apart ----
     if (st == PAYLOAD) {
       end = i + s._frameLeft > n ? n : i + s._frameLeft;
-      s._maskPhase = unmask(b, i, end, s._mask, s._maskPhase);
+      s._maskPhase = unmask(b, i, end, s._mask!, s._maskPhase);
       // (Where in the frame this piece goes.)
       x = s._frameLength - s._frameLeft;
       s._frameLeft -= end - i;
@@ -165,6 +165,9 @@ export function parseFrames(s: Connection, b: Uint8Array, i: number): void {
 
     // ---- the mask key, then the frame's checks ----
     if (st == MASK_KEY) {
+      // (Made at the first frame that comes here: receive() unmasks the
+      // short frames with the key where it lies in the chunk.)
+      if (!s._mask) s._mask = new Uint8Array(Frame.MASK_KEY_BYTES);
       while (i < n && s._need) s._mask[Frame.MASK_KEY_BYTES - s._need--] = b[i++];
       if (s._need) return;
       x = s._frameLeft = s._frameLength;

@@ -78,7 +78,13 @@ export function pull(s: Connection, budget: number, write: Writer): number {
   if (!q.length) return s._drainDue ? pullFrames(s, budget, write) : 0;
   n = data.length;
   if ((op != TEXT && op != BINARY) || s._queueOffset || (frag && n > frag) || n + MAX_HEADER > budget) return pullFrames(s, budget, write);
-  h = frameHeader(true, op, n);
+  // (A 7-bit length's header is made here, not by frameHeader(): a call
+  // less per short message.)
+  if (n < Frame.LENGTH_16) {
+    h = new Uint8Array(HEADER_7);
+    h[0] = Frame.FIN | op;
+    h[1] = n;
+  } else h = frameHeader(true, op, n);
   write(s, data, 0, n, h);
   q.splice(0, 2);
   s.bufferedAmount -= n;
