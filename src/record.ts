@@ -122,7 +122,11 @@ export interface Connection extends Emitter {
   /** Reads the request head, until the handshake is over. */
   _head: HeadReader | undefined;
 
-  // The frame parser (incoming/frames.ts).
+  // The frame parser (incoming/frames.ts). Only _frameState and
+  // _messageOp, which receive() reads for every chunk, are made with the
+  // connection; the general parser makes the others as it first reads a
+  // frame, each written before it is read (on a board, a field is a block:
+  // 8 less for a connection that sends only short messages).
   /** Where in a frame the parser is (see frames.ts). */
   _frameState: number;
   /** Payload bytes of the current frame still to come. */

@@ -56,12 +56,12 @@ export class Socket {
   constructor(server: Owner, sock: any) {
     'rarely run';
     var s = this, o: Options = server._options;
-    // In the order of use per chunk (see record.ts).
+    // In the order of use per chunk (see record.ts). The general parser
+    // makes the fields of its own when it first reads a frame.
     s._sock = sock;
-    s._state = s._frameState = s._frameLeft = s._maskPhase = 0;
+    s._state = s._frameState = 0;
     s._head = { _bytes: undefined, _length: 0, _request: undefined, _held: undefined };
-    s._frameHead = s._frameLength = s._need = 0;
-    s._messageOp = s._utf8 = s._messageLength = s._messageCap = 0;
+    s._messageOp = 0;
     clearQueue(s);
     s._drainDue = s._moved = s._closeCode = 0;
     s._tcp = TCP_OPEN;

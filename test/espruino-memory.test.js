@@ -14,12 +14,12 @@ const { workDir, start, connect, roundTrip, close, freePort } = require('../benc
 const ESPRUINO = process.env.ESPRUINO;
 const DIST = path.join(__dirname, '..', 'dist', 'espruino');
 
-// [bundle, most blocks an idle open connection may take]: measured here 91
-// (small) and 102 (full), each connection having echoed once, on a build
+// [bundle, most blocks an idle open connection may take]: measured here 83
+// (small) and 94 (full), each connection having echoed once, on a build
 // with an ESP32's 16,383 blocks (espruino-dev).
 const MODULES = [
-  ['web-socket-server.js', 94],
-  ['web-socket-server-full.js', 104]
+  ['web-socket-server.js', 86],
+  ['web-socket-server-full.js', 97]
 ];
 const OPENED = 4;
 
