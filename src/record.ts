@@ -189,9 +189,9 @@ export interface Connection extends Emitter {
 
   // Closing.
   /** The close code and reason to report: from the peer's close frame, or
-   *  of the error that failed the connection; 0 and undefined if there was
-   *  none. */
-  _closeCode: number;
+   *  of the error that failed the connection; no fields until there is one
+   *  (gone() reports 1006 then). */
+  _closeCode?: number;
   _closeReason: string | undefined;
   /** TCP_OPEN, TCP_ENDING or TCP_CLOSED. */
   _tcp: number;

@@ -63,7 +63,7 @@ export class Socket {
     s._head = { _bytes: undefined, _length: 0, _request: undefined, _held: undefined };
     s._messageOp = 0;
     clearQueue(s);
-    s._drainDue = s._moved = s._closeCode = 0;
+    s._drainDue = s._moved = 0;
     s._tcp = TCP_OPEN;
     s._server = server;
     s._options = o;

@@ -40,7 +40,7 @@ export type Writer = (c: any, data: Wire, start: number, end: number, head?: Uin
  *  next frame boundary (a ping in place of one waiting). Tells the target.
  *  (A message is queued by socket.ts's offer(), under the queue's bounds.) */
 export function enqueue(s: Connection, op: number, data: Wire): void {
-  'ram if full';
+  'rarely run';
   var f, old, both;
   if (op == PING || op == PONG) {
     f = new Uint8Array(HEADER_7 + data.length);

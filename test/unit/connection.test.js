@@ -14,7 +14,7 @@ describe('connection', function () {
   it('starts CONNECTING with no close code', function () {
     const t = h.makeConn();
     assert.strictEqual(t.conn._state, CONNECTING);
-    assert.strictEqual(t.conn._closeCode, 0);
+    assert.strictEqual(t.conn._closeCode, undefined);
     assert.strictEqual(t.conn._closeReason, undefined);
     assert.ok(t.conn._out._empty());
   });
