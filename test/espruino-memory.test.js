@@ -14,12 +14,12 @@ const { workDir, start, connect, roundTrip, close, freePort } = require('../benc
 const ESPRUINO = process.env.ESPRUINO;
 const DIST = path.join(__dirname, '..', 'dist', 'espruino');
 
-// [bundle, most blocks an idle open connection may take]: measured here 83
-// (small) and 94 (full), each connection having echoed once, on a build
+// [bundle, most blocks an idle open connection may take]: measured here 82
+// (small) and 93 (full), each connection having echoed once, on a build
 // with an ESP32's 16,383 blocks (espruino-dev).
 const MODULES = [
-  ['web-socket-server.js', 86],
-  ['web-socket-server-full.js', 97]
+  ['web-socket-server.js', 85],
+  ['web-socket-server-full.js', 96]
 ];
 const OPENED = 4;
 
@@ -47,12 +47,12 @@ function app(port) {
 }
 
 // [bundle, most blocks the module may take once required from Storage, most
-// a started server may take beyond it]: measured here 433 and 63 (small),
-// 621 and 67 (full, which keeps the code of its message path in RAM), on
+// a started server may take beyond it]: measured here 430 and 63 (small),
+// 605 and 67 (full, which keeps the code of its message path in RAM), on
 // espruino-dev.
 const LOADED = [
-  ['web-socket-server.js', 437, 68],
-  ['web-socket-server-full.js', 625, 72]
+  ['web-socket-server.js', 434, 68],
+  ['web-socket-server-full.js', 609, 72]
 ];
 
 /** An app that prints the blocks the module takes once required, then
