@@ -25,6 +25,8 @@ export const enum Frame {
   LENGTH_BITS = 0x7f,
   LENGTH_16 = 126,
   LENGTH_64 = 127,
+  /** The first length that a 16-bit length cannot hold. */
+  LENGTH_16_LIMIT = 65536,
   /** Bytes of the extended lengths, and of a masking key. */
   LENGTH_16_BYTES = 2,
   LENGTH_64_BYTES = 8,

@@ -15,7 +15,7 @@ export var MAX_HEADER = 10;
 /** The header of one frame carrying `length` payload bytes. */
 export function frameHeader(fin: boolean, opcode: number, length: number): Uint8Array {
   'ram if full';
-  var n = length < Frame.LENGTH_16 ? HEADER_7 : length < 65536 ? HEADER_16 : MAX_HEADER, h = new Uint8Array(n);
+  var n = length < Frame.LENGTH_16 ? HEADER_7 : length < Frame.LENGTH_16_LIMIT ? HEADER_16 : MAX_HEADER, h = new Uint8Array(n);
   h[0] = (fin ? Frame.FIN : 0) | opcode;
   h[1] = n < HEADER_16 ? length : n < MAX_HEADER ? Frame.LENGTH_16 : Frame.LENGTH_64;
   // The extended length, big-endian; built in floating point, since lengths
