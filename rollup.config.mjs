@@ -73,11 +73,13 @@ function walk(node, visit) {
   }
 }
 
+const isFunction = (n) => /^(Function(Declaration|Expression)|ArrowFunctionExpression)$/.test(n.type);
+
 /** Does the code of `node` make a function? */
 function makesFunctions(node) {
   let found = false;
   walk(node, (n) => {
-    if (/^(Function(Declaration|Expression)|ArrowFunctionExpression)$/.test(n.type)) found = true;
+    if (isFunction(n)) found = true;
   });
   return found;
 }
@@ -114,6 +116,82 @@ export function argumentsRead(code) {
   });
   // From the end, so that the earlier offsets stay true.
   for (const [from, to, text] of edits.sort((a, b) => b[0] - a[0])) code = code.slice(0, from) + text + code.slice(to);
+  return code;
+}
+
+/** Does the function `fn` itself (not a function inside it) use `this`? */
+function usesThis(fn) {
+  let found = false;
+  (function visit(node) {
+    if (!node || typeof node.type != 'string' || (node !== fn && isFunction(node) && node.type != 'ArrowFunctionExpression')) return;
+    if (node.type == 'ThisExpression') found = true;
+    for (const key in node) {
+      const v = node[key];
+      if (Array.isArray(v)) v.forEach(visit);
+      else if (v && typeof v.type == 'string') visit(v);
+    }
+  })(fn);
+  return found;
+}
+
+/** The target fills in the core's `host` object (src/host.ts) once, as the
+ *  module loads: `host._text = E.toString;`, `host._kick = function (s)
+ *  {...};`. In a bundle that is all known, so each binding is made here, as
+ *  a linker would: every `host._text` becomes `E.toString` (a reference to
+ *  a global, written where it is used), and any other value, a function
+ *  for one, is kept in a module-level variable (`var host_kick = function
+ *  (s) {...};`, in its place, so that it is made when it was), which the
+ *  core reads instead; a property no target sets reads as `void 0`. The
+ *  object and its properties are then not made at all: on Espruino each of
+ *  them takes a block or two for as long as the module is loaded
+ *  (docs/design.md, Few functions). Anything else done with `host` is
+ *  refused, as is a property set twice or set outside the module's top
+ *  level. */
+export function bindHost(code) {
+  const ast = parse(code, { ecmaVersion: 2020, sourceType: 'module' });
+  const isHost = (n) => n.type == 'MemberExpression' && !n.computed && n.object.type == 'Identifier' && n.object.name == 'host';
+  const declared = new Set();
+  walk(ast, (n) => {
+    if (n.type == 'VariableDeclarator' || n.type == 'FunctionDeclaration') declared.add(n.id.name);
+    if (/^Function/.test(n.type)) n.params.forEach((p) => p.type == 'Identifier' && declared.add(p.name));
+  });
+  /** A reference to a global, which may be written out where it is used. */
+  const globalRef = (n) => n.type == 'Identifier' ? !declared.has(n.name) : n.type == 'MemberExpression' && !n.computed && globalRef(n.object);
+  const edits = [], bound = new Map(), top = new Set();
+  let object;
+  for (const st of ast.body) {
+    if (st.type == 'VariableDeclaration' && st.declarations.length == 1 && st.declarations[0].id.name == 'host') object = st;
+    const a = st.type == 'ExpressionStatement' && st.expression.type == 'AssignmentExpression' && st.expression;
+    if (!a || a.operator != '=' || !isHost(a.left)) continue;
+    const name = a.left.property.name, value = a.right;
+    if (bound.has(name)) throw new Error('host.' + name + ' is set twice');
+    top.add(a.left);
+    if (globalRef(value)) {
+      bound.set(name, code.slice(value.start, value.end));
+      edits.push([st.start, st.end, '']);
+    } else {
+      // (A function here is called as host_kick(s), not host._kick(s).)
+      if (isFunction(value) && usesThis(value)) throw new Error('host.' + name + ' uses this');
+      bound.set(name, 'host' + name);
+      edits.push([st.start, value.start, 'var host' + name + ' = ']);
+    }
+  }
+  if (!object || object.declarations[0].init.type != 'ObjectExpression' || object.declarations[0].init.properties.length) throw new Error('no `var host = {}` in the bundle');
+  edits.push([object.start, object.end, '']);
+  const seen = new Set([object.declarations[0].id]);
+  walk(ast, (n) => {
+    if (n.type == 'AssignmentExpression' && isHost(n.left) && !top.has(n.left)) throw new Error('host.' + n.left.property.name + ' is set inside a function');
+    if (!isHost(n)) return;
+    seen.add(n.object);
+    if (!top.has(n)) edits.push([n.start, n.end, bound.get(n.property.name) || 'void 0']);
+  });
+  walk(ast, (n) => {
+    // (A property named host, headers.host or { host: ... }, is no use of it.)
+    if (n.type == 'MemberExpression' && !n.computed) seen.add(n.property);
+    if (n.type == 'Property' && !n.computed) seen.add(n.key);
+    if (n.type == 'Identifier' && n.name == 'host' && !seen.has(n)) throw new Error('host is used other than as host.name: ' + code.slice(n.start - 40, n.end + 40));
+  });
+  for (const [from, to, text] of edits.sort((a, b) => b[0] - a[0] || b[1] - a[1])) code = code.slice(0, from) + text + code.slice(to);
   return code;
 }
 
@@ -178,6 +256,13 @@ function bundle(out, extras) {
         name: 'rarely-run',
         transform(code, id) {
           return /\.ts$/.test(id) ? { code: argumentsRead(code), map: null } : null;
+        }
+      },
+      {
+        // The core's `host`, bound as a linker would (see bindHost).
+        name: 'bind-host',
+        renderChunk(code) {
+          return { code: bindHost(code), map: null };
         }
       },
       {

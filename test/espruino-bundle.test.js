@@ -36,20 +36,24 @@ function moduleVariables(src) {
   const visit = (n) => {
     if (n.type == 'ExpressionStatement') visit(n.expression);
     else if (n.type == 'SequenceExpression') n.expressions.forEach(visit);
-    else if (n.type == 'AssignmentExpression' && n.left.type == 'Identifier') kept.push(src.slice(n.right.start, n.right.end));
-    else if (n.type == 'VariableDeclaration') n.declarations.forEach((d) => d.init && kept.push(src.slice(d.init.start, d.init.end)));
+    else if (n.type == 'AssignmentExpression' && n.left.type == 'Identifier') keep(n.right);
+    else if (n.type == 'VariableDeclaration') n.declarations.forEach((d) => d.init && keep(d.init));
   };
+  // (A function kept in a variable is a function: the other checks count those.)
+  const keep = (value) => isFunction(value) || kept.push(src.slice(value.start, value.end));
   acorn.parse(src, { ecmaVersion: 5 }).body.forEach(visit);
   return kept;
 }
 
-/** The module-level variables of both bundles: the host object, the
+/** The module-level variables of both bundles, beside functions: the
  *  message of the error thrown when the board is out of memory (made
  *  before it is needed), the shared empty payload, the two MIME types that
  *  every message compares with, the byte order of a word, and the
- *  target's `net`, its two lists of sockets and its output string. */
-const MODULE_VARIABLES = ['{}', '"out of memory"', 'new Uint8Array(0)', '"application/json"', '"application/octet-stream"',
-  'new Uint8Array(new Uint32Array([1]).buffer)[0]', 'require("net")', '[]', '[]', '""'];
+ *  target's `net`, its two lists of sockets, its output string and its
+ *  host._raw. (No `host` object: the build binds its properties,
+ *  rollup.config.mjs.) */
+const MODULE_VARIABLES = ['"out of memory"', 'new Uint8Array(0)', '"application/json"', '"application/octet-stream"',
+  'new Uint8Array(new Uint32Array([1]).buffer)[0]', 'require("net")', '[]', '[]', '""', '1==E.toUint8Array("\\u20ac").length?String:void 0'];
 
 function isFunction(n) {
   return n && (n.type == 'FunctionDeclaration' || n.type == 'FunctionExpression');
@@ -245,6 +249,38 @@ describe('the build step for functions that run rarely', function () {
   it('finds the functions that read `arguments`, and which of them are kept in RAM', function () {
     const found = argumentsReaders('function f() { var a = arguments[0]; return function () { "ram"; return arguments.length; }; } function g(a) { return a; }');
     assert.deepStrictEqual(found.map((f) => f.inRam), [true, false]);
+  });
+});
+
+describe("the build step that binds the core's host", function () {
+  let bindHost;
+  before(async function () {
+    ({ bindHost } = await import(require('url').pathToFileURL(path.join(__dirname, '..', 'rollup.config.mjs')).href));
+  });
+
+  it('writes a global where it is used, keeps any other value in a variable, and makes no host object', function () {
+    const before = "var host = {};\nfunction f(b) { return host._text(b) + host._kick(b) + host._tls + headers.host; }\n" +
+      "var headers = { host: 'h' };\nhost._text = E.toString;\nhost._kick = function (s) { return s; };\nhost._raw = 1 == 1 ? String : undefined;";
+    const after = bindHost(before);
+    assert.strictEqual(after, "\nfunction f(b) { return E.toString(b) + host_kick(b) + void 0 + headers.host; }\n" +
+      "var headers = { host: 'h' };\n\nvar host_kick = function (s) { return s; };\nvar host_raw = 1 == 1 ? String : undefined;");
+    assert.strictEqual(new Function('E', after + '; return f(2);')({ toString: String }), '22undefinedh');
+  });
+
+  it('refuses host used otherwise, a property set twice or set inside a function, a function of it that uses this, and a bundle without it', function () {
+    assert.throws(() => bindHost('var host = {}; function f() { return host; }'), /other than as host.name/);
+    assert.throws(() => bindHost('var host = {}; host._a = E.toString; host._a = String;'), /set twice/);
+    assert.throws(() => bindHost('var host = {}; function f() { host._a = 1; }'), /inside a function/);
+    assert.throws(() => bindHost('host._a = 1;'), /no `var host = {}`/);
+    // (Its functions are called without the object as `this`.)
+    assert.throws(() => bindHost('var host = {}; host._a = function () { return this; };'), /uses this/);
+    assert.strictEqual(bindHost('var host = {}; host._a = function () { return function () { return this; }; };'),
+      ' var host_a = function () { return function () { return this; }; };');
+  });
+
+  it('keeps a value in a variable where the global it names is declared in the bundle', function () {
+    assert.strictEqual(bindHost('var host = {}; var E = {}; host._t = E.toString; function f() { return host._t; }'),
+      ' var E = {}; var host_t = E.toString; function f() { return host_t; }');
   });
 });
 
