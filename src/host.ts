@@ -1,6 +1,8 @@
 // What a target supplies: the few things the core cannot do in plain
 // ECMAScript 5. Everything else, protocol and API, is shared. The target
-// fills in `host` once, before any Server is made.
+// fills in `host` once, before any Server is made. (In the Espruino bundles
+// the build binds each property where it is used, and no object is made:
+// bindHost in rollup.config.mjs. So only `host._name` is ever done with it.)
 
 import { Limits, Connection } from './record';
 
