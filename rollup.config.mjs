@@ -180,7 +180,7 @@ export function bindHost(code) {
   edits.push([object.start, object.end, '']);
   const seen = new Set([object.declarations[0].id]);
   walk(ast, (n) => {
-    if (n.type == 'AssignmentExpression' && isHost(n.left) && !top.has(n.left)) throw new Error('host.' + n.left.property.name + ' is set inside a function');
+    if (n.type == 'AssignmentExpression' && isHost(n.left) && !top.has(n.left)) throw new Error('host.' + n.left.property.name + ' is set other than by a statement of its own at the top level');
     if (!isHost(n)) return;
     seen.add(n.object);
     if (!top.has(n)) edits.push([n.start, n.end, bound.get(n.property.name) || 'void 0']);

@@ -267,10 +267,11 @@ describe("the build step that binds the core's host", function () {
     assert.strictEqual(new Function('E', after + '; return f(2);')({ toString: String }), '22undefinedh');
   });
 
-  it('refuses host used otherwise, a property set twice or set inside a function, a function of it that uses this, and a bundle without it', function () {
+  it('refuses host used otherwise, a property set twice or set other than at the top level, a function of it that uses this, and a bundle without it', function () {
     assert.throws(() => bindHost('var host = {}; function f() { return host; }'), /other than as host.name/);
     assert.throws(() => bindHost('var host = {}; host._a = E.toString; host._a = String;'), /set twice/);
-    assert.throws(() => bindHost('var host = {}; function f() { host._a = 1; }'), /inside a function/);
+    assert.throws(() => bindHost('var host = {}; function f() { host._a = 1; }'), /other than by a statement of its own at the top level/);
+    assert.throws(() => bindHost('var host = {}; if (E) host._a = E.toString;'), /other than by a statement of its own at the top level/);
     assert.throws(() => bindHost('host._a = 1;'), /no `var host = {}`/);
     // (Its functions are called without the object as `this`.)
     assert.throws(() => bindHost('var host = {}; host._a = function () { return this; };'), /uses this/);
