@@ -62,10 +62,11 @@ export function unwrapClasses(code) {
   return code;
 }
 
-/** Calls visit(node) on `node` and every node below it. */
+/** Calls visit(node) on `node` and every node below it; where visit returns
+ *  false, not below that node. */
 function walk(node, visit) {
   if (!node || typeof node.type != 'string') return;
-  visit(node);
+  if (visit(node) === false) return;
   for (const key in node) {
     const v = node[key];
     if (Array.isArray(v)) v.forEach((c) => walk(c, visit));
@@ -122,15 +123,11 @@ export function argumentsRead(code) {
 /** Does the function `fn` itself (not a function inside it) use `this`? */
 function usesThis(fn) {
   let found = false;
-  (function visit(node) {
-    if (!node || typeof node.type != 'string' || (node !== fn && isFunction(node) && node.type != 'ArrowFunctionExpression')) return;
-    if (node.type == 'ThisExpression') found = true;
-    for (const key in node) {
-      const v = node[key];
-      if (Array.isArray(v)) v.forEach(visit);
-      else if (v && typeof v.type == 'string') visit(v);
-    }
-  })(fn);
+  walk(fn, (n) => {
+    if (n.type == 'ThisExpression') found = true;
+    // (An arrow function's `this` is its maker's.)
+    return n === fn || !isFunction(n) || n.type == 'ArrowFunctionExpression';
+  });
   return found;
 }
 
@@ -153,7 +150,7 @@ export function bindHost(code) {
   const declared = new Set();
   walk(ast, (n) => {
     if (n.type == 'VariableDeclarator' || n.type == 'FunctionDeclaration') declared.add(n.id.name);
-    if (/^Function/.test(n.type)) n.params.forEach((p) => p.type == 'Identifier' && declared.add(p.name));
+    if (isFunction(n)) n.params.forEach((p) => p.type == 'Identifier' && declared.add(p.name));
   });
   /** A reference to a global, which may be written out where it is used. */
   const globalRef = (n) => n.type == 'Identifier' ? !declared.has(n.name) : n.type == 'MemberExpression' && !n.computed && globalRef(n.object);

@@ -115,8 +115,8 @@ function writePiece(s: Link): void {
 function put(s: Link, d: Uint8Array | string, start: number, end: number, head?: Uint8Array): void {
   'ram if full';
   // Espruino cannot make a view that starts past byte 65535 of a buffer
-  // (Board.VIEW_OFFSET_LIMIT), so pieces from further in are cut from a string of
-  // the whole message.
+  // (Board.VIEW_OFFSET_LIMIT), so pieces from further in are cut from a
+  // string of the whole message.
   // The send queue hands out one message's bytes in order up to its end, so
   // the string is made at its first such piece and dropped at its last.
   // (Never compare typed arrays with === on Espruino: it compares them as
