@@ -10,6 +10,9 @@
 //      (made at module level);
 //   1b. time per call of a function of 3 parameters, and of the same reading
 //      them from `arguments`, from Storage;
+//   1c. time per call of a function of 5 parameters, and of the same taking
+//      them from module-level variables its caller sets (1 block less per
+//      parameter, as `arguments` is), each called in a loop of the module's;
 //   2. time per call of a function that reads its whole text at every call:
 //      a short one, and one that skips 2, 4 and 8 KB of code it does not run
 //      (as a function holding many rarely run ones would), from Storage and
@@ -72,6 +75,12 @@ const tenFunctions = (params) => repeat(10, (i) => 'function f' + i + '(' + para
 const tenReading = repeat(10, (i) => 'function f' + i + '() { var args = arguments, a = args[0], b = args[1], c = args[2]; return ' + i + '; }') + '\nexports.f = f0;';
 const threeWays = 'function given(a, b, c) { return a + b + c; }\nfunction read() { var args = arguments, a = args[0], b = args[1], c = args[2]; return a + b + c; }\n' +
   'exports.given = given;\nexports.read = read;';
+const fiveWays = 'var A0, A1, A2, A3, A4;\n' +
+  'function given(a, b, c, d, e) { return a + b + c + d + e; }\n' +
+  'function shared() { var a = A0, b = A1, c = A2, d = A3, e = A4; return a + b + c + d + e; }\n' +
+  'function callGiven(n) { var i, r = 0; for (i = 0; i < n; i++) r += given(1, 2, i, 1, 2); return r; }\n' +
+  'function callShared(n) { var i, r = 0; for (i = 0; i < n; i++) r += (A0 = 1, A1 = 2, A2 = i, A3 = 1, A4 = 2, shared()); return r; }\n' +
+  'exports.given = callGiven;\nexports.shared = callShared;';
 const wrapped = 'var C = (function () {\nfunction C(x) { this.x = x; }\n' + repeat(4, (i) => 'C.prototype.m' + i + ' = function (a) { return a; };') + '\nreturn C;\n}());\nexports.C = C;';
 const unwrapped = 'function C(x) { this.x = x; }\n' + repeat(4, (i) => 'C.prototype.m' + i + ' = function (a) { return a; };') + '\nexports.C = C;';
 
@@ -87,13 +96,15 @@ function skipping(bytes) {
 }
 
 /** ms per call of the module's functions `first` and `second`, each called
- *  with (1, 2, i), from Storage or RAM. */
-function callTimes(module, first, second, inRam) {
+ *  with (1, 2, i), from Storage or RAM; with `loops`, each called once with
+ *  the number of calls, which it makes itself. */
+function callTimes(module, first, second, inRam, loops) {
+  const calls = (name) => loops ? 'm.' + name + '(' + CALLS + ');' : 'for (i = 0; i < ' + CALLS + '; i++) m.' + name + '(1, 2, i);';
   const out = run(module, [
     inRam ? 'Modules.addCached("web-socket-server", ' + JSON.stringify(module) + ');' : '',
     'var m = require("web-socket-server"), i, t0, t1, t2;',
-    't0 = getTime(); for (i = 0; i < ' + CALLS + '; i++) m.' + first + '(1, 2, i);',
-    't1 = getTime(); for (i = 0; i < ' + CALLS + '; i++) m.' + second + '(1, 2, i);',
+    't0 = getTime(); ' + calls(first),
+    't1 = getTime(); ' + calls(second),
     't2 = getTime();',
     'print("TIMES " + (t1 - t0) * 1000 / ' + CALLS + ' + " " + (t2 - t1) * 1000 / ' + CALLS + ');'
   ].join('\n'));
@@ -117,6 +128,11 @@ console.log('');
 const ways = Array.from({ length: RUNS }, () => callTimes(threeWays, 'given', 'read', false));
 console.log('time per call of a function of 3 parameters, from Storage, median of ' + RUNS + ' runs of ' + CALLS + ' calls');
 console.log('  given as parameters: ' + fmt(median(ways.map((x) => x[0]))) + '; read from `arguments`: ' + fmt(median(ways.map((x) => x[1]))));
+console.log('');
+const five = Array.from({ length: RUNS }, () => callTimes(fiveWays, 'given', 'shared', false, true));
+const fiveGiven = median(five.map((x) => x[0])), fiveShared = median(five.map((x) => x[1]));
+console.log('time per call of a function of 5 parameters, from Storage, called in a loop of its module, median of ' + RUNS + ' runs of ' + CALLS + ' calls');
+console.log('  given as parameters: ' + fmt(fiveGiven) + '; set by the caller in module-level variables: ' + fmt(fiveShared) + ' (' + (fiveShared / fiveGiven).toFixed(2) + 'x)');
 console.log('');
 console.log('time per call, median of ' + RUNS + ' runs of ' + CALLS + ' calls: a short function / one that skips N KB of code');
 for (const kb of [2, 4, 8]) {
