@@ -15,15 +15,15 @@
 
 import { host, made, VALID_UTF8 } from './host';
 import { NATIVE } from './features';
-import { Wire } from './record';
-
-export var JSON_TYPE = 'application/json', OCTETS = 'application/octet-stream';
+import { Wire, Conversion } from './record';
 
 /** The types for receiveType, and the same for sendType (one function
  *  under both names: a variable for the second would take memory on a
- *  board). */
+ *  board), in the order of their Conversion (record.ts); any other text/*
+ *  type converts as text/plain. Their strings are written here only: the
+ *  options keep a type's Conversion. */
 export function supportedReceiveTypes(): string[] {
-  return [JSON_TYPE, 'text/plain', OCTETS];
+  return ['application/json', 'text/plain', 'application/octet-stream'];
 }
 
 export { supportedReceiveTypes as supportedSendTypes };
@@ -49,24 +49,24 @@ var LONGEST_RAW_TEXT = 16384;
  *  copy); anything else as the UTF-8 bytes of its text, which where strings
  *  are bytes is the text itself. Throws NO_MEMORY where the board has no
  *  memory for them. */
-export function toWire(type: string, v: any): Wire {
+export function toWire(type: Conversion, v: any): Wire {
   'ram if full';
   var bytes, text;
   // (Strings first: they are most of what is sent.)
-  if (typeof v == 'string' && type != JSON_TYPE) text = v;
+  if (typeof v == 'string' && type != Conversion.JSON) text = v;
   else if ((bytes = binaryView(v))) return bytes;
-  else if (type.slice(0, 5) == 'text/') text = String(v);
+  else if (type == Conversion.TEXT) text = String(v);
   else text = JSON.stringify(v);
   if (text === undefined) text = 'null';
   return host._raw && text.length <= LONGEST_RAW_TEXT ? host._raw(text) : made(host._bytes(text));
 }
 
 /** The value to deliver for a received message. */
-export function toValue(type: string, data: Uint8Array, binary: boolean): any {
+export function toValue(type: Conversion, data: Uint8Array, binary: boolean): any {
   'ram if full';
-  if (binary || type == OCTETS) return data;
+  if (binary || type == Conversion.OCTETS) return data;
   var s = made(NATIVE ? host._text(data, VALID_UTF8) : host._text(data));
-  if (type != JSON_TYPE) return s;
+  if (type != Conversion.JSON) return s;
   try {
     return JSON.parse(s);
   } catch (e) {

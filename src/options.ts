@@ -1,9 +1,9 @@
 // The Server's options: each one checked when the server is made, then the
 // defaults filled in (the target's for the limits).
 
-import { Options } from './record';
+import { Options, Conversion } from './record';
 import { host } from './host';
-import { supportedReceiveTypes, JSON_TYPE, OCTETS } from './message-types';
+import { supportedReceiveTypes } from './message-types';
 import { EXTRAS } from './features';
 
 /**
@@ -23,8 +23,8 @@ export function checkOptions(given: any): Options {
   // record, in which an option that is off unless given (origins, path,
   // verify, protocols, sslTls and its PFX file) is no field at all: on a
   // board each field costs a block or two for as long as the server runs.
-  var limits: any = host._defaults(), r: any, o: any = {
-    hostInterface: 'localhost', port: 80, receiveType: JSON_TYPE, sendType: JSON_TYPE
+  var types = supportedReceiveTypes(), limits: any = host._defaults(), r: any, o: any = {
+    hostInterface: 'localhost', port: 80, receiveType: types[Conversion.JSON], sendType: types[Conversion.JSON]
   }, kinds: any = {
     // What each option takes; the limits are whole numbers, 0 or more.
     hostInterface: 's', port: 'p', receiveType: 't', sendType: 't', queuePolicy: 'q', writeSize: '+',
@@ -32,7 +32,7 @@ export function checkOptions(given: any): Options {
   }, takes: any = {
     s: 'a string',
     p: 'a port, 0 to 65535',
-    t: 'one of ' + supportedReceiveTypes().join(', ') + ' or another text/* type',
+    t: 'one of ' + types.join(', ') + ' or another text/* type',
     q: "'fail', 'close' or 'latest'",
     n: 'a whole number, 0 or more',
     '+': 'a whole number, 1 or more',
@@ -53,9 +53,16 @@ export function checkOptions(given: any): Options {
     if (kind == 'b') return typeof v == 'boolean';
     if (typeof v == 'string') {
       return kind == 's' || (kind == 'q' && ['fail', 'close', 'latest'].indexOf(v) >= 0) || (kind == '/' && v.charAt(0) == '/') ||
-        (kind == 't' && (v == JSON_TYPE || v == OCTETS || v.slice(0, 5) == 'text/'));
+        (kind == 't' && (types.indexOf(v) >= 0 || v.slice(0, 5) == 'text/'));
     }
     return typeof v == 'number' && v % 1 == 0 && v >= (kind == '+' ? 1 : 0) && (kind == 'p' ? v <= 65535 : kind == 'n' || kind == '+');
+  }
+
+  /** The Conversion (record.ts) of a receiveType or sendType that fits:
+   *  its place in the list of types, and text for any other text/* type. */
+  function conversionOf(type: string): Conversion {
+    var at = types.indexOf(type);
+    return at < 0 ? Conversion.TEXT : at;
   }
 
   if (EXTRAS) o.queuePolicy = 'fail';
@@ -84,8 +91,8 @@ export function checkOptions(given: any): Options {
   r = {
     _hostInterface: o.hostInterface,
     _port: o.port,
-    _receiveType: o.receiveType,
-    _sendType: o.sendType,
+    _receiveType: conversionOf(o.receiveType),
+    _sendType: conversionOf(o.sendType),
     _maxPayload: o.maxPayload,
     _maxHeader: o.maxHeader,
     _maxConnections: o.maxConnections,

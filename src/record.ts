@@ -20,6 +20,16 @@ export var CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 /** The TCP connection: open; the target was told to end it; closed. */
 export var TCP_OPEN = 0, TCP_ENDING = 1, TCP_CLOSED = 2;
 
+/** What a receiveType or sendType comes to (message-types.ts), as a
+ *  server's options keep it, in the order supportedReceiveTypes() lists the
+ *  types: on a board, a number is compared at once, where the type's string
+ *  is compared letter by letter, and it takes no block of its own. */
+export const enum Conversion {
+  JSON,
+  TEXT,
+  OCTETS
+}
+
 /** Bytes to send: a Uint8Array, or a string where strings are bytes (see
  *  Host._raw in host.ts). */
 export type Wire = Uint8Array | string;
@@ -54,8 +64,8 @@ export interface Limits {
 export interface Options {
   _hostInterface: string;
   _port: number;
-  _receiveType: string;
-  _sendType: string;
+  _receiveType: Conversion;
+  _sendType: Conversion;
   _maxPayload: number;
   _maxHeader: number;
   _maxConnections: number;

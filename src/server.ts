@@ -3,9 +3,9 @@
 // connection(socket), error(err).
 
 import { Emitter, on, off, emit } from './emitter';
-import { Options, Request } from './record';
+import { Options, Request, Conversion } from './record';
 import { Socket, offer } from './socket';
-import { toWire, binaryView, OCTETS } from './message-types';
+import { toWire, binaryView } from './message-types';
 import { host, Listener } from './host';
 import { EMPTY } from './outgoing/frame-header';
 import { CloseCode } from './protocol';
@@ -105,7 +105,7 @@ export class Server {
     var list = this.sockets.slice(), type = this._options._sendType, bytes, binary, n = 0, i;
     if (!list.length) return 0;
     bytes = toWire(type, data);
-    binary = type == OCTETS || (options && options.binary) || (typeof data != 'string' && binaryView(data));
+    binary = type == Conversion.OCTETS || (options && options.binary) || (typeof data != 'string' && binaryView(data));
     for (i = 0; i < list.length; i++) if (offer(list[i], bytes, binary)) n++;
     return n;
   }

@@ -5,7 +5,7 @@
 // The Socket is also the connection's record (record.ts): every step of
 // the core keeps its fields in it, so that a connection costs one object.
 
-import { Connection, Owner, Options, Request, OPEN, CLOSED, TCP_OPEN, TCP_CLOSED, Wire } from './record';
+import { Connection, Owner, Options, Request, OPEN, CLOSED, TCP_OPEN, TCP_CLOSED, Wire, Conversion } from './record';
 import { on, off, emit } from './emitter';
 import { host, made, NO_MEMORY } from './host';
 import { enqueue, clearQueue, unstarted } from './outgoing/send-queue';
@@ -13,7 +13,7 @@ import { EMPTY } from './outgoing/frame-header';
 import { TEXT, BINARY, PING, CloseCode, Frame } from './protocol';
 import { startClose, lost } from './connection';
 import { arm, HANDSHAKE_DUE } from './timers';
-import { binaryView, toWire, OCTETS } from './message-types';
+import { binaryView, toWire } from './message-types';
 import { EXTRAS } from './features';
 
 /** The longest close reason in bytes: 125 minus the 2-byte code. */
@@ -99,7 +99,7 @@ export class Socket {
     // A binary frame for binary data, for octet-stream, or when asked. (Here,
     // not in a function of its own: on a board, a call less per message,
     // and a function less held for as long as the module is loaded.)
-    return offer(s, bytes, type == OCTETS || (options && options.binary) || (typeof data != 'string' && binaryView(data)));
+    return offer(s, bytes, type == Conversion.OCTETS || (options && options.binary) || (typeof data != 'string' && binaryView(data)));
   }
 
   /** True from 'open' until the closing handshake starts. */

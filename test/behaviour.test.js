@@ -621,6 +621,25 @@ for (const target of targets) {
         assert.strictEqual(d2.toString(), '42');
       });
 
+      it('another text/* type converts as text/plain, both ways; with no type given, as application/json', async function () {
+        for (const [options, received, sent] of [
+          [{ receiveType: 'text/csv', sendType: 'text/html' }, '{"a":1}', '[object Object]'],
+          [{}, { a: 1 }, '{"b":2}']
+        ]) {
+          const { port, conns } = await h.startServer(options);
+          const client = await h.connect(port);
+          const conn = await conns.next();
+          client.send('{"a":1}');
+          const [m, isBinary] = await conn.messages.next();
+          assert.strictEqual(isBinary, false);
+          assert.deepStrictEqual(m, received, JSON.stringify(options));
+          conn.socket.send({ b: 2 });
+          const [data, binary] = await client.messages.next();
+          assert.strictEqual(binary, false);
+          assert.strictEqual(data.toString(), sent, JSON.stringify(options));
+        }
+      });
+
       it('receiveType application/octet-stream delivers text frames as Uint8Array (isBinary false)', async function () {
         const { port, conns } = await h.startServer({ receiveType: 'application/octet-stream' });
         const client = await h.connect(port);

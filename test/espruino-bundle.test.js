@@ -47,12 +47,12 @@ function moduleVariables(src) {
 
 /** The module-level variables of both bundles, beside functions: the
  *  message of the error thrown when the board is out of memory (made
- *  before it is needed), the shared empty payload, the two MIME types that
- *  every message compares with, the byte order of a word, and the
- *  target's `net`, its two lists of sockets, its output string and its
- *  host._raw. (No `host` object: the build binds its properties,
- *  rollup.config.mjs.) */
-const MODULE_VARIABLES = ['"out of memory"', 'new Uint8Array(0)', '"application/json"', '"application/octet-stream"',
+ *  before it is needed), the shared empty payload, the byte order of a
+ *  word, and the target's `net`, its two lists of sockets, its output
+ *  string and its host._raw. (No MIME type: a server's options keep a
+ *  type's Conversion, record.ts. No `host` object: the build binds its
+ *  properties, rollup.config.mjs.) */
+const MODULE_VARIABLES = ['"out of memory"', 'new Uint8Array(0)',
   'new Uint8Array(new Uint32Array([1]).buffer)[0]', 'require("net")', '[]', '[]', '""', '1==E.toUint8Array("\\u20ac").length?String:void 0'];
 
 function isFunction(n) {

@@ -47,12 +47,12 @@ function app(port) {
 }
 
 // [bundle, most blocks the module may take once required from Storage, most
-// a started server may take beyond it]: measured here 420 and 63 (small),
-// 595 and 67 (full, which keeps the code of its message path in RAM), on
+// a started server may take beyond it]: measured here 414 and 63 (small),
+// 588 and 67 (full, which keeps the code of its message path in RAM), on
 // espruino-dev.
 const LOADED = [
-  ['web-socket-server.js', 424, 68],
-  ['web-socket-server-full.js', 599, 72]
+  ['web-socket-server.js', 418, 68],
+  ['web-socket-server-full.js', 592, 72]
 ];
 
 /** An app that prints the blocks the module takes once required, then
