@@ -16,7 +16,10 @@ import { EXTRAS } from './features';
  * than ignore one.
  *
  * (The tables are made here, when a server is made, rather than kept: on a
- * board only what runs costs memory.)
+ * board only what runs costs memory. And no function is made here: with
+ * the call's scope it would form a pair that Espruino's reference counts
+ * cannot free, holding the tables, some 200 blocks, until a garbage
+ * collection; docs/design.md.)
  */
 export function checkOptions(given: any): Options {
   // The options by their public names, checked, with the defaults; then the
@@ -40,30 +43,7 @@ export function checkOptions(given: any): Options {
     a: 'an array of strings',
     f: 'a function',
     b: 'true or false'
-  }, optional = ['path', 'verify', 'protocols', 'maxFragments', 'idleTimeout'], k, v, kind, i;
-
-  /** Does v fit the kind of value an option takes? */
-  function fits(kind: string, v: any): boolean {
-    if (kind == 'a') {
-      if (!Array.isArray(v)) return false;
-      for (i = 0; i < v.length; i++) if (typeof v[i] != 'string') return false;
-      return true;
-    }
-    if (kind == 'f') return typeof v == 'function';
-    if (kind == 'b') return typeof v == 'boolean';
-    if (typeof v == 'string') {
-      return kind == 's' || (kind == 'q' && ['fail', 'close', 'latest'].indexOf(v) >= 0) || (kind == '/' && v.charAt(0) == '/') ||
-        (kind == 't' && (types.indexOf(v) >= 0 || v.slice(0, 5) == 'text/'));
-    }
-    return typeof v == 'number' && v % 1 == 0 && v >= (kind == '+' ? 1 : 0) && (kind == 'p' ? v <= 65535 : kind == 'n' || kind == '+');
-  }
-
-  /** The Conversion (record.ts) of a receiveType or sendType that fits:
-   *  its place in the list of types, and text for any other text/* type. */
-  function conversionOf(type: string): Conversion {
-    var at = types.indexOf(type);
-    return at < 0 ? Conversion.TEXT : at;
-  }
+  }, optional = ['path', 'verify', 'protocols', 'maxFragments', 'idleTimeout'], k, v, kind, fits, i;
 
   if (EXTRAS) o.queuePolicy = 'fail';
   for (k in limits) {
@@ -76,7 +56,17 @@ export function checkOptions(given: any): Options {
     if (!kind) throw new TypeError('unknown option ' + k + '; the options are ' + Object.keys(kinds).join(', '));
     if (kind == 'p' && typeof v == 'string' && /^[0-9]+$/.test(v)) v = +v;
     if (v == null || (k == 'hostInterface' && v === '')) continue;
-    if (!fits(kind, v)) {
+    // Does v fit the kind of value the option takes?
+    if (kind == 'a') {
+      fits = Array.isArray(v);
+      for (i = 0; fits && i < v.length; i++) fits = typeof v[i] == 'string';
+    } else if (kind == 'f') fits = typeof v == 'function';
+    else if (kind == 'b') fits = typeof v == 'boolean';
+    else if (typeof v == 'string') {
+      fits = kind == 's' || (kind == 'q' && ['fail', 'close', 'latest'].indexOf(v) >= 0) || (kind == '/' && v.charAt(0) == '/') ||
+        (kind == 't' && (types.indexOf(v) >= 0 || v.slice(0, 5) == 'text/'));
+    } else fits = typeof v == 'number' && v % 1 == 0 && v >= (kind == '+' ? 1 : 0) && (kind == 'p' ? v <= 65535 : kind == 'n' || kind == '+');
+    if (!fits) {
       throw new TypeError('option ' + k + ' takes ' + takes[kind] + ', not ' + (typeof v == 'string' ? JSON.stringify(v) : String(v)));
     }
     if (!EXTRAS && v && (optional.indexOf(k) >= 0 || (k == 'queuePolicy' && v != 'fail'))) {
@@ -91,8 +81,10 @@ export function checkOptions(given: any): Options {
   r = {
     _hostInterface: o.hostInterface,
     _port: o.port,
-    _receiveType: conversionOf(o.receiveType),
-    _sendType: conversionOf(o.sendType),
+    // A type's Conversion is its place in the list of types; any other
+    // text/* type is text.
+    _receiveType: (i = types.indexOf(o.receiveType)) < 0 ? Conversion.TEXT : i,
+    _sendType: (i = types.indexOf(o.sendType)) < 0 ? Conversion.TEXT : i,
     _maxPayload: o.maxPayload,
     _maxHeader: o.maxHeader,
     _maxConnections: o.maxConnections,

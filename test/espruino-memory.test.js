@@ -78,6 +78,22 @@ function loadApp(port) {
   ].join('\n');
 }
 
+/** An app that makes a server with options of every kind that both
+ *  modules take, and prints the blocks in use that only a garbage
+ *  collection frees (a count without a collection, against one after it). */
+function optionsApp(port) {
+  return [
+    'var ws = require("web-socket-server"), before, s;',
+    'process.memory();',
+    'before = process.memory(false).usage;',
+    's = new ws.Server({port: "' + port + '", hostInterface: "0.0.0.0", receiveType: "text/csv", sendType: "application/octet-stream",',
+    '  maxPayload: 1000, origins: ["http://a.example"], minFree: 0});',
+    'print("LEFT " + (process.memory(false).usage - process.memory().usage) + " " + (process.memory().usage - before));',
+    'print("READY");',
+    ''
+  ].join('\n');
+}
+
 /** n connections, one after another, each echoing once and closed. */
 async function cycles(port, n) {
   for (let k = 0; k < n; k++) {
@@ -122,6 +138,16 @@ for (const [file, module, server] of LOADED) {
         assert.ok(m, 'the app printed no figures:\n' + run.output().slice(-500));
         assert.ok(+m[1] > 0 && +m[1] <= module, 'blocks of the module: ' + m[1]);
         assert.ok(+m[2] > 0 && +m[2] <= server, 'blocks of a started server: ' + m[2]);
+      });
+    });
+
+    it('making a server leaves nothing that only the garbage collector frees', async function () {
+      if (!ESPRUINO) return this.skip();
+      await onInterpreter(file, optionsApp, async (port, run) => {
+        const m = /LEFT (\d+) (\d+)/.exec(run.output());
+        assert.ok(m, 'the app printed no figures:\n' + run.output().slice(-500));
+        assert.ok(+m[2] > 0, 'the server took no blocks: ' + m[2]);
+        assert.strictEqual(+m[1], 0, 'blocks only a collection freed');
       });
     });
   });
