@@ -5,7 +5,9 @@
 // One table:
 //
 //   1. the module, loaded;
-//   2. a started server (new Server + start(), after 'listening'), beyond 1;
+//   2. a started server (new Server + start(), after 'listening'), beyond 1,
+//      and what making it (new Server) left that only a garbage collection
+//      frees (counted without one, against after one; 0 if nothing);
 //      then the first connection ever: while open, and what it leaves once
 //      it has echoed a message and closed (made once, mostly by the
 //      interpreter: see the note the script prints);
@@ -163,7 +165,9 @@ function app(options) {
     '  o = own();',
     '  print("MEM " + n[0] + " " + n[1] + " " + (p.usage - o) + " " + (p.free + o) + " " + n[2]);',
     '  if (n[0] == ' + SERVER_AT + ') {',
+    '    process.memory();',
     '    s = new ws.Server(' + JSON.stringify(options) + ');',
+    '    print("LEFT " + (process.memory(false).usage - process.memory().usage));',
     '    s.on("listening", onListening);',
     '    s.on("connection", onConnection);',
     '    s.start();',
@@ -187,8 +191,8 @@ function reports(run) {
   for (const m of out.matchAll(/MEM (\d+) (\d+) (\d+) (\d+) (-?\d+)/g)) {
     all.push({ seq: +m[1], open: +m[2], usage: +m[3], free: +m[4], low: +m[5] });
   }
-  const l = /LOADED (-?\d+) (\d+) (\d+) (\d+) (\S+)/.exec(out);
-  return { all, loaded: l && { blocks: +l[1], mapped: +l[2] == 1, total: +l[3], blocksize: +l[4], board: l[5] } };
+  const l = /LOADED (-?\d+) (\d+) (\d+) (\d+) (\S+)/.exec(out), left = /LEFT (-?\d+)/.exec(out);
+  return { all, loaded: l && { blocks: +l[1], mapped: +l[2] == 1, total: +l[3], blocksize: +l[4], board: l[5] }, left: left && +left[1] };
 }
 
 /** The usages of the reports of each state in which they were not all the same. */
@@ -259,6 +263,7 @@ function measure(module) {
     const pre = least((await reported(run, SERVER_AT)).slice(1, SERVER_AT));
     const listening = await settled(run, 0);
     r.server = listening.usage - pre.usage;
+    r.left = reports(run).left;
     // The first connection: open, one echo, closed.
     const first = await connect(port);
     r.firstOpen = (await settled(run, 1)).usage - listening.usage;
@@ -405,6 +410,7 @@ function brief(e) {
   console.log(''.padEnd(W) + MODULES.map((m) => col(m.name)).join(''));
   row('1 module, loaded', (r) => r.loaded.blocks);
   row('2 server started (after \'listening\'), beyond the module', (r) => r.server);
+  row('    left by making it, until a garbage collection', (r) => r.left);
   row('  the first connection: while open', (r) => r.firstOpen);
   row('    left after it echoed once and closed (see below)', (r) => r.firstLeft);
   row('3 per idle open connection, mean of ' + CONNECTIONS + ' opened after it', (r) => r.perConnection);
