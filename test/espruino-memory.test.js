@@ -78,8 +78,9 @@ function loadApp(port) {
   ].join('\n');
 }
 
-/** An app that makes a server with options of every kind that both
- *  modules take, and prints the blocks in use that only a garbage
+/** An app that makes a server with options of each kind that both
+ *  modules take (a port as a string, strings, types, numbers, a list, a
+ *  policy, true or false), and prints the blocks in use that only a garbage
  *  collection frees (a count without a collection, against one after it). */
 function optionsApp(port) {
   return [
@@ -87,7 +88,7 @@ function optionsApp(port) {
     'process.memory();',
     'before = process.memory(false).usage;',
     's = new ws.Server({port: "' + port + '", hostInterface: "0.0.0.0", receiveType: "text/csv", sendType: "application/octet-stream",',
-    '  maxPayload: 1000, origins: ["http://a.example"], minFree: 0});',
+    '  maxPayload: 1000, writeSize: 536, origins: ["http://a.example"], queuePolicy: "fail", sslTls: false, minFree: 0});',
     'print("LEFT " + (process.memory(false).usage - process.memory().usage) + " " + (process.memory().usage - before));',
     'print("READY");',
     ''
@@ -144,7 +145,7 @@ for (const [file, module, server] of LOADED) {
     it('making a server leaves nothing that only the garbage collector frees', async function () {
       if (!ESPRUINO) return this.skip();
       await onInterpreter(file, optionsApp, async (port, run) => {
-        const m = /LEFT (\d+) (\d+)/.exec(run.output());
+        const m = /LEFT (-?\d+) (-?\d+)/.exec(run.output());
         assert.ok(m, 'the app printed no figures:\n' + run.output().slice(-500));
         assert.ok(+m[2] > 0, 'the server took no blocks: ' + m[2]);
         assert.strictEqual(+m[1], 0, 'blocks only a collection freed');
