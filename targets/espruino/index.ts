@@ -203,7 +203,12 @@ host._listen = function (server: Server, port: number) {
   }
   // On the next tick, as on Node; and not at all if stop() came first.
   setTimeout(function () {
-    if (server._l !== srv) return;
+    var listening = server._l === srv;
+    // From here this call's scope need not hold the interpreter's server:
+    // held, it and the connection callback above (which the server holds)
+    // would form a pair that only a garbage collection frees once stopped.
+    srv = undefined;
+    if (!listening) return;
     if (!err) return server.emit('listening', port);
     server._l = null;
     if (!server.emit('error', err)) throw err;
